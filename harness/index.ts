@@ -1,0 +1,15 @@
+/**
+ * tls-harness: local TLS endpoints broken on purpose, Node clients that probe them, and the outcome model.
+ *   import { startEndpoint } from 'tls-harness';
+ *   const endpoint = await startEndpoint('expired-leaf');
+ *   const outcome = await endpoint.probe('tls.connect'); // { ok: false, code: 'CERT_HAS_EXPIRED', … }
+ *   await endpoint.close();
+ */
+export { startEndpoint, scenarioMaterial, HOST, DEFAULT_SERVERNAME, type Endpoint, type StartOptions } from './endpoint.ts';
+export { SCENARIOS, findScenario, scenariosOf, UnknownScenario } from './scenarios/index.ts';
+export { defineScenario, FAMILIES, type Family, type Scenario, type ScenarioMaterial, type ServerRecipe, type ClientSetup, type Verdict } from './scenario.ts';
+export { PROBES, PROBE_NAMES, probeFetch, probeHttpsRequest, probeTlsConnect, type Probe, type ClientOptions, type Target } from './probes/index.ts';
+export type { Outcome, Phase, ProbeName, ErrorSummary } from './outcome.ts';
+export type { ServerEvent, ServerBackend, RunningServer } from './servers/backend.ts';
+export { nodeBackend } from './servers/node.ts';
+export { probeInChild, type ChildProbe } from './probes/child.ts';

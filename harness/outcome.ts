@@ -1,0 +1,67 @@
+/** The clients the harness can drive. */
+export type ProbeName = 'tls.connect' | 'https.request' | 'fetch';
+
+/**
+ * Where a failure surfaced:
+ * - `handshake`: before the client's `secureConnect`;
+ * - `after-secureConnect`: the client finished its side of the handshake, then the server said no (TLS 1.3 client auth);
+ * - `request`: inside `fetch`, which hides the socket, so only "the request failed" is observable;
+ * - `response`: a response was read to its end (the success phase).
+ */
+export type Phase = 'handshake' | 'after-secureConnect' | 'request' | 'response';
+
+export interface ErrorSummary {
+  name: string;
+  code?: string;
+  message: string;
+}
+
+/** What one probe observed. A probe never throws for a TLS failure; it returns one of these. */
+export interface Outcome {
+  probe: ProbeName;
+  ok: boolean;
+  phase: Phase;
+  /** The error's `code` (for fetch: undefined, the code is on `cause`). */
+  code?: string;
+  message?: string;
+  /** The error's class name, e.g. `Error` or `TypeError`. */
+  errorName?: string;
+  /** The error's `cause` (fetch wraps the TLS error in `TypeError: fetch failed`). */
+  cause?: ErrorSummary;
+  /** The raw error, for scenario-specific fields such as `reason`, `host` and `cert`. */
+  error?: Error & Record<string, unknown>;
+  /** Negotiated protocol (`TLSv1.3`, `TLSv1.2`) when the handshake got that far. */
+  protocol?: string;
+  authorized?: boolean;
+  authorizationError?: string;
+  /** The client's TCP port (socket probes only), which ties the outcome to the server's view of it. */
+  localPort?: number;
+  /** HTTP status and body when a response was read. */
+  status?: number;
+  body?: string;
+}
+
+export function summarize(error: unknown): ErrorSummary {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return { name: error.name, message: error.message, ...(typeof code === 'string' ? { code } : {}) };
+  }
+  return { name: typeof error, message: String(error) };
+}
+
+/** The outcome of a failed probe, from the error it raised. */
+export function failure(probe: ProbeName, phase: Phase, error: unknown, extra: Partial<Outcome> = {}): Outcome {
+  const summary = summarize(error);
+  const cause = error instanceof Error && error.cause !== undefined ? summarize(error.cause) : undefined;
+  return {
+    probe,
+    ok: false,
+    phase,
+    errorName: summary.name,
+    message: summary.message,
+    ...(summary.code !== undefined ? { code: summary.code } : {}),
+    ...(cause ? { cause } : {}),
+    ...(error instanceof Error ? { error: error as Error & Record<string, unknown> } : {}),
+    ...extra,
+  };
+}

@@ -1,0 +1,46 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Outcome, ProbeName } from '../outcome.ts';
+import type { ClientOptions, Target } from './options.ts';
+
+/** One probe to run in the child process. Only JSON-serializable options cross the process boundary. */
+export interface ChildProbe {
+  probe: ProbeName;
+  target: Target;
+  options: Omit<ClientOptions, 'checkServerIdentity'>;
+}
+
+const CHILD_MAIN = fileURLToPath(new URL('./child-main.ts', import.meta.url));
+const CHILD_TIMEOUT_MS = 20_000;
+// tsx's loader ('tsx' resolves to dist/loader.mjs), by absolute URL so the child does not depend on its cwd.
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+/**
+ * Run probes in a fresh Node process (the same binary as this one) with extra environment variables.
+ * For settings Node reads only at start-up, such as NODE_EXTRA_CA_CERTS. All probes share one child, because
+ * starting Node costs far more than a probe.
+ */
+export function probeInChild(probes: ChildProbe[], env: Record<string, string>): Promise<Outcome[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', TSX_LOADER, CHILD_MAIN], {
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) {
+        reject(new Error(`probe child exited ${code ?? signal}: ${Buffer.concat(stderr).toString()}`));
+        return;
+      }
+      resolve(JSON.parse(Buffer.concat(stdout).toString()) as Outcome[]);
+    });
+    child.stdin.end(JSON.stringify(probes));
+  });
+}

@@ -1,0 +1,56 @@
+import type { ConnectionOptions, PeerCertificate, SecureVersion } from 'node:tls';
+
+/** Where a probe connects: always loopback, always an explicit port. */
+export interface Target {
+  host: string;
+  port: number;
+}
+
+/** How the client is configured: each field maps onto the `node:tls` option of the same name. */
+export interface ClientOptions {
+  /** PEMs to trust. `undefined`: Node's default root store (plus NODE_EXTRA_CA_CERTS). */
+  ca?: string[];
+  /** The name sent as SNI and checked against the certificate. `undefined`: connect by IP literal, no SNI. */
+  servername?: string;
+  minVersion?: SecureVersion;
+  maxVersion?: SecureVersion;
+  /** Client certificate chain and key (mutual TLS). */
+  cert?: string;
+  key?: string;
+  crl?: string[];
+  rejectUnauthorized?: boolean;
+  checkServerIdentity?: (hostname: string, cert: PeerCertificate) => Error | undefined;
+  /** Upper bound for the whole probe; a probe that hits it reports code PROBE_TIMEOUT. */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_PROBE_TIMEOUT_MS = 5000;
+
+/** The TLS options shared by every Node client (tls.connect, https.request, fetch's connector). */
+export function tlsOptions(target: Target, client: ClientOptions): ConnectionOptions {
+  const options: ConnectionOptions = { host: target.host, port: target.port };
+  if (client.servername !== undefined) options.servername = client.servername;
+  if (client.ca !== undefined) options.ca = client.ca;
+  if (client.minVersion !== undefined) options.minVersion = client.minVersion;
+  if (client.maxVersion !== undefined) options.maxVersion = client.maxVersion;
+  if (client.cert !== undefined) options.cert = client.cert;
+  if (client.key !== undefined) options.key = client.key;
+  if (client.crl !== undefined) options.crl = client.crl;
+  if (client.rejectUnauthorized !== undefined) options.rejectUnauthorized = client.rejectUnauthorized;
+  if (client.checkServerIdentity !== undefined) options.checkServerIdentity = client.checkServerIdentity;
+  return options;
+}
+
+/** The Host header / URL authority a client uses for this target. */
+export function authority(target: Target, client: ClientOptions): string {
+  const name = client.servername ?? target.host;
+  return `${name.includes(':') ? `[${name}]` : name}:${target.port}`;
+}
+
+export class ProbeTimeout extends Error {
+  override name = 'ProbeTimeout';
+  readonly code = 'PROBE_TIMEOUT';
+  constructor(ms: number) {
+    super(`no outcome within ${ms} ms`);
+  }
+}

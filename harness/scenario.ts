@@ -1,0 +1,82 @@
+import type { SecureVersion } from 'node:tls';
+import type { Credential, Pki } from '../certs/index.ts';
+
+/** The catalog's failure families; `control` holds the healthy endpoints every client must accept. */
+export const FAMILIES = [
+  'control',
+  'validity',
+  'hostname',
+  'trust',
+  'chain-rules',
+  'crypto-strength',
+  'revocation',
+  'client-certificates',
+  'protocol',
+  'client-configuration',
+  'server-configuration',
+] as const;
+export type Family = (typeof FAMILIES)[number];
+
+/** What a strict, correctly configured client must do with this endpoint. */
+export type Verdict = 'accept' | 'reject';
+
+/** How the server asks for a client certificate (mutual TLS). */
+export interface ClientAuth {
+  /** The CAs whose client certificates the server trusts. */
+  trust: Credential[];
+  /** `require`: no certificate, no connection. `request`: ask, but let the application decide. */
+  mode: 'require' | 'request';
+}
+
+/** Everything a server backend needs to serve one scenario. Backends translate it; none may silently drop a field. */
+export interface ServerRecipe {
+  /** The certificate chain the server sends, leaf first; the leaf's key is the server's key. */
+  chain: Credential[];
+  minVersion?: SecureVersion;
+  maxVersion?: SecureVersion;
+  clientAuth?: ClientAuth;
+}
+
+/** What a client must be given to talk to the endpoint the way the scenario means. */
+export interface ClientSetup {
+  /** The CAs a correctly configured client trusts for this endpoint (given as the `ca` option). */
+  trust: Credential[];
+  /**
+   * The name the client asks for (SNI) and checks the certificate against. Default: `localhost`.
+   * Set it to `undefined` explicitly to connect by IP literal (no SNI; the IP is checked against the certificate).
+   */
+  servername?: string;
+  /** A client certificate the client presents by default. */
+  present?: Credential;
+}
+
+/** The server and client of a scenario, and the same pair after its fix has been applied. */
+export interface ScenarioMaterial {
+  server: ServerRecipe;
+  client: ClientSetup;
+  /**
+   * The fix, applied: a repaired server (e.g. a renewed certificate) and/or a repaired client (e.g. the CA it must
+   * trust, the client certificate it must present). Whatever is not given stays as it was.
+   * Absent where the only remedy is outside TLS (e.g. "ask the operator"), which `fix` then says in words.
+   */
+  fixed?: { server?: ServerRecipe; client?: ClientSetup };
+}
+
+/**
+ * One failure (or healthy control), declared once. `cause` and `fix` are written for the developer who just hit the
+ * error; `expect` is what a strict client must do; `setup` builds the server and client material from the PKI.
+ */
+export interface Scenario {
+  id: string;
+  family: Family;
+  title: string;
+  cause: string;
+  fix: string;
+  expect: Verdict;
+  setup(pki: Pki): Promise<ScenarioMaterial>;
+}
+
+export function defineScenario(scenario: Scenario): Scenario {
+  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(scenario.id)) throw new Error(`scenario id must be kebab-case: ${scenario.id}`);
+  return scenario;
+}

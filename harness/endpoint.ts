@@ -71,6 +71,13 @@ export async function startEndpoint(id: string | Scenario, options: StartOptions
     ...(ca.length > 0 ? { ca } : {}),
     ...(servername !== undefined ? { servername } : {}),
     ...(clientCertificate ?? {}),
+    ...(client.crl ? { crl: client.crl } : {}),
+    ...(client.alpn ? { ALPNProtocols: client.alpn } : {}),
+    ...(client.ciphers ? { ciphers: client.ciphers } : {}),
+    ...(client.minVersion ? { minVersion: client.minVersion } : {}),
+    ...(client.maxVersion ? { maxVersion: client.maxVersion } : {}),
+    ...(client.rejectUnauthorized !== undefined ? { rejectUnauthorized: client.rejectUnauthorized } : {}),
+    ...(client.checkServerIdentity ? { checkServerIdentity: client.checkServerIdentity } : {}),
   });
   return {
     scenario,

@@ -1,4 +1,4 @@
-import type { SecureVersion } from 'node:tls';
+import type { PeerCertificate, SecureVersion } from 'node:tls';
 import type { Credential, Pki } from '../certs/index.ts';
 
 /** The catalog's failure families; `control` holds the healthy endpoints every client must accept. */
@@ -24,17 +24,40 @@ export type Verdict = 'accept' | 'reject';
 export interface ClientAuth {
   /** The CAs whose client certificates the server trusts. */
   trust: Credential[];
-  /** `require`: no certificate, no connection. `request`: ask, but let the application decide. */
+  /** `require`: no valid certificate, no connection. `request`: ask, but let the application decide. */
   mode: 'require' | 'request';
+  /** CRLs the server checks client certificates against (PEM). */
+  crl?: string[];
 }
+
+/**
+ * What the listening socket does. `tls` is a real TLS server; the others model servers that are not TLS at all or
+ * that misbehave before the handshake: `plain-http` answers with HTTP/1.1 400 in clear text, `close-on-accept`
+ * closes every connection as soon as it is accepted, `silent` accepts and never says a word.
+ */
+export type ServerBehaviour = 'tls' | 'plain-http' | 'close-on-accept' | 'silent';
 
 /** Everything a server backend needs to serve one scenario. Backends translate it; none may silently drop a field. */
 export interface ServerRecipe {
   /** The certificate chain the server sends, leaf first; the leaf's key is the server's key. */
   chain: Credential[];
+  /**
+   * Key/cert material handed to the TLS stack exactly as given, instead of the chain's PEMs (server-configuration
+   * scenarios: a key that does not match, an encrypted key, DER where PEM is expected).
+   */
+  raw?: { key?: string | Buffer; cert?: string | Buffer; passphrase?: string };
   minVersion?: SecureVersion;
   maxVersion?: SecureVersion;
+  /** OpenSSL cipher string, e.g. to offer only one suite, or `…@SECLEVEL=0` to serve weak keys on purpose. */
+  ciphers?: string;
+  /** Finite-field DH parameters (PEM), for DHE suites. */
+  dhparam?: string;
+  /** ALPN protocols the server accepts, in preference order. */
+  alpn?: string[];
+  /** Other chains by SNI name; `chain` is served when the name is unknown or the client sends no SNI. */
+  sni?: Record<string, Credential[]>;
   clientAuth?: ClientAuth;
+  behaviour?: ServerBehaviour;
 }
 
 /** What a client must be given to talk to the endpoint the way the scenario means. */
@@ -48,6 +71,17 @@ export interface ClientSetup {
   servername?: string;
   /** A client certificate the client presents by default. */
   present?: Credential;
+  /** CRLs the client checks the server chain against (PEM). */
+  crl?: string[];
+  /** ALPN protocols the client offers. */
+  alpn?: string[];
+  /** Client cipher string or TLS versions, for scenarios about what the client offers. */
+  ciphers?: string;
+  minVersion?: SecureVersion;
+  maxVersion?: SecureVersion;
+  /** Client-configuration scenarios: verification switched off, or a custom identity check (pinning). */
+  rejectUnauthorized?: boolean;
+  checkServerIdentity?: (hostname: string, cert: PeerCertificate) => Error | undefined;
 }
 
 /** The server and client of a scenario, and the same pair after its fix has been applied. */

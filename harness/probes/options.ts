@@ -18,6 +18,10 @@ export interface ClientOptions {
   cert?: string;
   key?: string;
   crl?: string[];
+  /** OpenSSL cipher string the client offers. */
+  ciphers?: string;
+  /** ALPN protocols the client offers. */
+  ALPNProtocols?: string[];
   rejectUnauthorized?: boolean;
   checkServerIdentity?: (hostname: string, cert: PeerCertificate) => Error | undefined;
   /** Upper bound for the whole probe; a probe that hits it reports code PROBE_TIMEOUT. */
@@ -36,6 +40,8 @@ export function tlsOptions(target: Target, client: ClientOptions): ConnectionOpt
   if (client.cert !== undefined) options.cert = client.cert;
   if (client.key !== undefined) options.key = client.key;
   if (client.crl !== undefined) options.crl = client.crl;
+  if (client.ciphers !== undefined) options.ciphers = client.ciphers;
+  if (client.ALPNProtocols !== undefined) options.ALPNProtocols = client.ALPNProtocols;
   if (client.rejectUnauthorized !== undefined) options.rejectUnauthorized = client.rejectUnauthorized;
   if (client.checkServerIdentity !== undefined) options.checkServerIdentity = client.checkServerIdentity;
   return options;

@@ -1,7 +1,13 @@
 import type { Family, Scenario } from '../scenario.ts';
+import { chainRuleScenarios } from './chain-rules.ts';
 import { clientCertificateScenarios } from './client-certificates.ts';
+import { clientConfigurationScenarios } from './client-configuration.ts';
 import { controlScenarios } from './control.ts';
+import { cryptoStrengthScenarios } from './crypto-strength.ts';
 import { hostnameScenarios } from './hostname.ts';
+import { protocolScenarios } from './protocol.ts';
+import { revocationScenarios } from './revocation.ts';
+import { serverConfigurationScenarios } from './server-configuration.ts';
 import { trustScenarios } from './trust.ts';
 import { validityScenarios } from './validity.ts';
 
@@ -11,7 +17,13 @@ export const SCENARIOS: readonly Scenario[] = [
   ...validityScenarios,
   ...hostnameScenarios,
   ...trustScenarios,
+  ...chainRuleScenarios,
+  ...cryptoStrengthScenarios,
+  ...revocationScenarios,
   ...clientCertificateScenarios,
+  ...protocolScenarios,
+  ...clientConfigurationScenarios,
+  ...serverConfigurationScenarios,
 ];
 
 const byId = new Map<string, Scenario>();

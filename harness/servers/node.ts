@@ -1,34 +1,23 @@
 import * as https from 'node:https';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import { successBody, type RunningServer, type ServerBackend } from './backend.ts';
 import { EventQueue } from './events.ts';
+import type { Credential } from '../../certs/index.ts';
 import type { Scenario, ServerRecipe } from '../scenario.ts';
 
-/** In-process `https` servers on 127.0.0.1: the default backend, no Docker or child process needed. */
+/** In-process servers on 127.0.0.1: the default backend, no Docker or child process needed. */
 export const nodeBackend: ServerBackend = {
   name: 'node',
   async start(scenario: Scenario, recipe: ServerRecipe): Promise<RunningServer> {
+    const behaviour = recipe.behaviour ?? 'tls';
     const events = new EventQueue();
-    const server = https.createServer(serverOptions(recipe), (request, response) => {
-      const socket = request.socket as TLSSocket;
-      response.setHeader('connection', 'close');
-      response.setHeader('content-type', 'text/plain; charset=utf-8');
-      response.end(successBody(scenario.id, socket.getProtocol(), socket.getPeerCertificate()?.subject?.CN));
-    });
-    server.on('secureConnection', (socket: TLSSocket) => {
-      const peer = socket.getPeerCertificate();
-      events.push({
-        kind: 'secure',
-        protocol: socket.getProtocol() ?? undefined,
-        authorized: socket.authorized,
-        authorizationError: socket.authorizationError ? String(socket.authorizationError) : undefined,
-        peerCommonName: peer && peer.subject ? String(peer.subject.CN) : undefined,
-        clientPort: socket.remotePort,
-      });
-    });
-    server.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
-      events.push({ kind: 'tls-client-error', code: error.code, message: error.message, clientPort: socket.remotePort });
+    const server = behaviour === 'tls' ? httpsServer(scenario, recipe, events) : misbehavingServer(behaviour);
+    const sockets = new Set<net.Socket>();
+    server.on('connection', (socket: net.Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -43,25 +32,78 @@ export const nodeBackend: ServerBackend = {
       close: () =>
         new Promise<void>((resolve) => {
           server.close(() => resolve());
-          server.closeAllConnections();
+          for (const socket of sockets) socket.destroy();
         }),
     };
   },
 };
 
-function serverOptions(recipe: ServerRecipe): https.ServerOptions {
-  const [leaf, ...rest] = recipe.chain;
+function httpsServer(scenario: Scenario, recipe: ServerRecipe, events: EventQueue): https.Server {
+  const server = https.createServer(serverOptions(recipe), (request, response) => {
+    const socket = request.socket as tls.TLSSocket;
+    response.setHeader('connection', 'close');
+    response.setHeader('content-type', 'text/plain; charset=utf-8');
+    response.end(successBody(scenario.id, socket.getProtocol(), socket.getPeerCertificate()?.subject?.CN));
+  });
+  server.on('secureConnection', (socket: tls.TLSSocket) => {
+    const peer = socket.getPeerCertificate();
+    events.push({
+      kind: 'secure',
+      protocol: socket.getProtocol() ?? undefined,
+      authorized: socket.authorized,
+      authorizationError: socket.authorizationError ? String(socket.authorizationError) : undefined,
+      peerCommonName: peer && peer.subject ? String(peer.subject.CN) : undefined,
+      clientPort: socket.remotePort,
+    });
+  });
+  server.on('tlsClientError', (error: Error & { code?: string }, socket: tls.TLSSocket) => {
+    events.push({ kind: 'tls-client-error', code: error.code, message: error.message, clientPort: socket.remotePort });
+  });
+  return server;
+}
+
+/** A plain TCP server that is not a TLS server at all (see ServerBehaviour). */
+function misbehavingServer(behaviour: Exclude<ServerRecipe['behaviour'], 'tls' | undefined>): net.Server {
+  return net.createServer((socket) => {
+    socket.on('error', () => socket.destroy()); // the client hanging up on us is the expected end
+    if (behaviour === 'close-on-accept') socket.destroy();
+    if (behaviour === 'plain-http') {
+      socket.once('data', () =>
+        socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 40\r\nConnection: close\r\n\r\nThis port speaks plain HTTP, not HTTPS.\n'),
+      );
+    }
+    // 'silent': accept and say nothing; the client's own timeout ends the connection.
+  });
+}
+
+function chainOptions(chain: Credential[]): { key: string; cert: string } {
+  const [leaf] = chain;
   if (!leaf) throw new Error('a server recipe needs at least a leaf certificate');
-  const options: https.ServerOptions = {
-    key: leaf.keyPem,
-    cert: [leaf, ...rest].map((c) => c.certPem).join(''),
-  };
+  return { key: leaf.keyPem, cert: chain.map((c) => c.certPem).join('') };
+}
+
+function serverOptions(recipe: ServerRecipe): https.ServerOptions {
+  const options: https.ServerOptions = { ...chainOptions(recipe.chain), ...recipe.raw };
   if (recipe.minVersion) options.minVersion = recipe.minVersion;
   if (recipe.maxVersion) options.maxVersion = recipe.maxVersion;
+  if (recipe.ciphers) options.ciphers = recipe.ciphers;
+  if (recipe.dhparam) options.dhparam = recipe.dhparam;
+  if (recipe.alpn) options.ALPNProtocols = recipe.alpn;
   if (recipe.clientAuth) {
     options.requestCert = true;
     options.rejectUnauthorized = recipe.clientAuth.mode === 'require';
     options.ca = recipe.clientAuth.trust.map((c) => c.certPem);
+    if (recipe.clientAuth.crl) options.crl = recipe.clientAuth.crl;
+  }
+  if (recipe.sni) {
+    // Each SNI context must carry the same settings as the default one, except the certificate.
+    const contexts = new Map(
+      Object.entries(recipe.sni).map(([name, chain]) => [
+        name.toLowerCase(),
+        tls.createSecureContext({ ...options, ...chainOptions(chain) }),
+      ]),
+    );
+    options.SNICallback = (servername, callback) => callback(null, contexts.get(servername.toLowerCase()));
   }
   return options;
 }

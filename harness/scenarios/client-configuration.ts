@@ -1,0 +1,5 @@
+import { defineScenario } from '../scenario.ts';
+
+export const clientConfigurationScenarios = [
+  // scenarios of this family go here (see control.ts for the shape)
+].map(defineScenario);

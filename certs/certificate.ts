@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { GeneralName, GeneralSubtree, GeneralSubtrees, NameConstraints, id_ce_nameConstraints } from '@peculiar/asn1-x509';
 import { x509 } from './x509.ts';
-import { EC_P256, generateKeyPair, signingAlgorithm, toPem, type KeyPair, type KeySpec, type SignatureHash } from './keys.ts';
+import * as der from './der.ts';
+import { EC_P256, generateKeyPair, toPem, type KeyPair, type KeySpec, type SignatureHash } from './keys.ts';
+import { signatureAlgorithm, sign } from './signing.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -10,7 +10,11 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export interface Credential {
   /** A short, stable label (the subject CN or the recipe's name), used in messages and file names. */
   label: string;
-  certificate: x509.X509Certificate;
+  /** The parsed certificate, for inspection (built on first access: parsing costs more than minting). */
+  readonly certificate: x509.X509Certificate;
+  /** DER of the certificate and of its subject Name (the issuer name of what it signs). */
+  der: Uint8Array;
+  subjectDer: Uint8Array;
   certPem: string;
   key: KeyPair;
   keyPem: string;
@@ -147,64 +151,107 @@ export class CertificateBuilder {
     return this;
   }
 
+  /** Mint the certificate. Async for callers' sake; the work is synchronous (see keys.ts and der.ts). */
   async build(): Promise<Credential> {
-    const key = 'keys' in this.keySource ? this.keySource : await generateKeyPair(this.keySource);
-    const now = Date.now();
+    const key = 'privateKey' in this.keySource ? this.keySource : generateKeyPair(this.keySource);
     const signer = this.issuer?.key ?? key;
-    const extensions = this.extensions(key);
-    const params = {
-      serialNumber: randomSerialNumber(),
-      subject: this.subjectName,
-      issuer: this.issuer?.certificate.subject ?? this.subjectName,
-      notBefore: new Date(now + this.validFromDays * DAY_MS),
-      notAfter: new Date(now + this.validToDays * DAY_MS),
-      publicKey: key.spki,
-      signingKey: signer.keys.privateKey,
-      signingAlgorithm: signingAlgorithm(signer.spec, this.hash),
-      extensions,
-    };
-    let certificate = await x509.X509CertificateGenerator.create(params);
-    if (this.corruptSignature) {
-      const der = new Uint8Array(certificate.rawData.slice(0));
-      der[der.length - 1] ^= 0x01;
-      certificate = new x509.X509Certificate(der);
-    }
-    return {
-      label: this.labelText,
-      certificate,
-      certPem: toPem(new Uint8Array(certificate.rawData), 'CERTIFICATE'),
-      key,
-      keyPem: key.privateKeyPem,
-      serialNumber: certificate.serialNumber,
-    };
+    const now = Date.now();
+    const algorithm = signatureAlgorithm(signer, this.hash);
+    const serial = randomSerialNumber();
+    const subjectDer = nameDer(this.subjectName);
+    const tbs = der.sequence(
+      der.explicit(0, der.smallInteger(2)), // v3
+      der.unsignedInteger(serial),
+      algorithm,
+      this.issuer?.subjectDer ?? subjectDer,
+      der.sequence(der.time(new Date(now + this.validFromDays * DAY_MS)), der.time(new Date(now + this.validToDays * DAY_MS))),
+      subjectDer,
+      new Uint8Array(key.spki),
+      der.explicit(3, der.sequence(...this.extensions(key))),
+    );
+    const certificateDer = der.sequence(tbs, algorithm, der.bitString(sign(tbs, signer, this.hash)));
+    if (this.corruptSignature) certificateDer.set([(certificateDer.at(-1) ?? 0) ^ 0x01], certificateDer.length - 1);
+    return credential(this.labelText, certificateDer, subjectDer, key, serial.toString('hex'));
   }
 
-  private extensions(key: KeyPair): x509.Extension[] {
-    const extensions: x509.Extension[] = [];
+  private extensions(key: KeyPair): Uint8Array[] {
+    const extensions: Uint8Array[] = [];
     if (this.basicConstraints) {
       const { ca, pathLength } = this.basicConstraints;
-      extensions.push(new x509.BasicConstraintsExtension(ca, pathLength, true));
+      const value = der.sequence(...(ca ? [der.boolean(true)] : []), ...(pathLength !== undefined ? [der.smallInteger(pathLength)] : []));
+      extensions.push(extension('2.5.29.19', true, value));
     }
     if (this.keyUsages) {
-      const flags = this.keyUsages.reduce((all, usage) => all | x509.KeyUsageFlags[usage], 0);
-      extensions.push(new x509.KeyUsagesExtension(flags, true));
+      const bits = this.keyUsages.map((usage) => Math.log2(x509.KeyUsageFlags[usage]));
+      extensions.push(extension('2.5.29.15', true, der.namedBits(bits)));
     }
     if (this.extendedKeyUsages) {
-      extensions.push(new x509.ExtendedKeyUsageExtension(this.extendedKeyUsages.map((u) => x509.ExtendedKeyUsage[u])));
+      extensions.push(extension('2.5.29.37', false, der.sequence(...this.extendedKeyUsages.map((u) => der.oid(x509.ExtendedKeyUsage[u])))));
     }
     if (this.altNames.length > 0) {
-      extensions.push(new x509.SubjectAlternativeNameExtension(this.altNames));
+      extensions.push(extension('2.5.29.17', false, der.sequence(...this.altNames.map(generalName))));
     }
-    extensions.push(new x509.SubjectKeyIdentifierExtension(key.keyId));
+    extensions.push(extension('2.5.29.14', false, der.octetString(Buffer.from(key.keyId, 'hex'))));
     if (this.issuer) {
-      extensions.push(new x509.AuthorityKeyIdentifierExtension(this.issuer.key.keyId));
+      extensions.push(extension('2.5.29.35', false, der.sequence(der.implicit(0, Buffer.from(this.issuer.key.keyId, 'hex')))));
     }
     if (this.constraints) {
-      extensions.push(nameConstraintsExtension(this.constraints));
+      const subtrees = (tag: number, names: string[] | undefined) =>
+        names && names.length > 0 ? [der.tlv(0xa0 | tag, ...names.map((name) => der.sequence(der.implicit(2, der.ia5(name)))))] : [];
+      const value = der.sequence(...subtrees(0, this.constraints.permittedDns), ...subtrees(1, this.constraints.excludedDns));
+      extensions.push(extension('2.5.29.30', true, value));
     }
-    extensions.push(...this.extraExtensions);
+    extensions.push(...this.extraExtensions.map((e) => new Uint8Array(e.rawData)));
     return extensions;
   }
+}
+
+function extension(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
+  return der.sequence(der.oid(oid), ...(critical ? [der.boolean(true)] : []), der.octetString(value));
+}
+
+function generalName(name: x509.JsonGeneralName): Uint8Array {
+  switch (name.type) {
+    case 'dns':
+      return der.implicit(2, der.ia5(name.value));
+    case 'ip':
+      return der.implicit(7, der.ipAddressBytes(name.value));
+    case 'url':
+      return der.implicit(6, der.ia5(name.value));
+    case 'email':
+      return der.implicit(1, der.ia5(name.value));
+    default:
+      throw new Error(`unsupported subjectAltName type: ${name.type}`);
+  }
+}
+
+const names = new Map<string, Uint8Array>();
+
+/** DER of a distinguished name given as `CN=…, O=…` (parsed by @peculiar/x509, cached: subjects repeat a lot). */
+function nameDer(name: string): Uint8Array {
+  let encoded = names.get(name);
+  if (!encoded) {
+    encoded = new Uint8Array(new x509.Name(name).toArrayBuffer());
+    names.set(name, encoded);
+  }
+  return encoded;
+}
+
+/** A Credential whose parsed `certificate` is made on first access. */
+export function credential(label: string, certificateDer: Uint8Array, subjectDer: Uint8Array, key: KeyPair, serialNumber: string): Credential {
+  let parsed: x509.X509Certificate | undefined;
+  return {
+    label,
+    get certificate() {
+      return (parsed ??= new x509.X509Certificate(Uint8Array.from(certificateDer)));
+    },
+    der: certificateDer,
+    subjectDer,
+    certPem: toPem(certificateDer, 'CERTIFICATE'),
+    key,
+    keyPem: key.privateKeyPem,
+    serialNumber,
+  };
 }
 
 /** Start describing a certificate whose subject is `CN=<commonName>, O=tls-harness`. */
@@ -217,21 +264,8 @@ export function certificateWithoutCommonName(label: string): CertificateBuilder 
   return new CertificateBuilder(undefined, 'O=tls-harness').label(label);
 }
 
-function nameConstraintsExtension(spec: NameConstraintsSpec): x509.Extension {
-  const subtrees = (names: string[] | undefined) =>
-    names && names.length > 0
-      ? new GeneralSubtrees(names.map((dNSName) => new GeneralSubtree({ base: new GeneralName({ dNSName }) })))
-      : undefined;
-  const value = new NameConstraints({
-    permittedSubtrees: subtrees(spec.permittedDns),
-    excludedSubtrees: subtrees(spec.excludedDns),
-  });
-  return new x509.Extension(id_ce_nameConstraints, true, AsnConvert.serialize(value));
-}
-
-function randomSerialNumber(): string {
+function randomSerialNumber(): Buffer {
   const bytes = randomBytes(16);
-  bytes[0] &= 0x7f; // positive INTEGER, no leading zero byte needed
-  bytes[0] |= 0x01;
-  return bytes.toString('hex');
+  bytes.writeUInt8((bytes.readUInt8(0) & 0x7f) | 0x01, 0); // positive, and no leading zero byte to trim
+  return bytes;
 }

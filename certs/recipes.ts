@@ -1,9 +1,9 @@
-import { webcrypto } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { generate as generateSelfSigned } from 'selfsigned';
-import { certificate, type Credential } from './certificate.ts';
+import { certificate, credential, type Credential } from './certificate.ts';
 import { once } from './memo.ts';
 import { x509 } from './x509.ts';
-import { keyIdentifier, type KeyPair } from './keys.ts';
+import { EC_P256, keyPairFrom } from './keys.ts';
 
 /** The names a healthy local server certificate carries: reachable as localhost, 127.0.0.1 and [::1]. */
 export const LOCAL_NAMES = { dns: ['localhost'], ip: ['127.0.0.1', '::1'] } as const;
@@ -106,20 +106,9 @@ export function localLeaf(commonName: string) {
     .ip(...LOCAL_NAMES.ip);
 }
 
-/** Wrap an EC P-256 certificate and key made elsewhere (e.g. by `selfsigned`) as a Credential. */
+/** Wrap a certificate and key made elsewhere (e.g. by `selfsigned`) as a Credential. */
 export async function credentialFromEcPem(label: string, certPem: string, keyPem: string): Promise<Credential> {
-  const cert = new x509.X509Certificate(certPem);
-  const algorithm = { name: 'ECDSA', namedCurve: 'P-256' };
-  const der = Buffer.from(keyPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
-  const privateKey = await webcrypto.subtle.importKey('pkcs8', der, algorithm, true, ['sign']);
-  const publicKey = await cert.publicKey.export(algorithm, ['verify']);
-  const spki = cert.publicKey.rawData;
-  const key: KeyPair = {
-    spec: { type: 'ec', curve: 'P-256' },
-    keys: { privateKey, publicKey },
-    privateKeyPem: keyPem,
-    spki,
-    keyId: keyIdentifier(spki),
-  };
-  return { label, certificate: cert, certPem: cert.toString('pem') + '\n', key, keyPem, serialNumber: cert.serialNumber };
+  const parsed = new x509.X509Certificate(certPem);
+  const key = keyPairFrom(EC_P256, createPrivateKey(keyPem), new X509Certificate(certPem).publicKey);
+  return credential(label, new Uint8Array(parsed.rawData), new Uint8Array(parsed.subjectName.toArrayBuffer()), key, parsed.serialNumber);
 }

@@ -1,27 +1,37 @@
-import { x509 } from './x509.ts';
-import { signingAlgorithm } from './keys.ts';
+import * as der from './der.ts';
+import { toPem } from './keys.ts';
+import { signatureAlgorithm, sign } from './signing.ts';
 import type { Credential } from './certificate.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * A CRL signed by `issuer` that lists `revoked`, valid from yesterday for a week, as PEM.
- * Encoded with the standard `X509 CRL` label: the library's own PEM header is rejected by OpenSSL.
+ * `validity` moves thisUpdate/nextUpdate, in days relative to now (e.g. `{ fromDays: -14, toDays: -7 }`: expired).
  */
-export async function revocationList(issuer: Credential, revoked: Credential[] = []): Promise<string> {
+export async function revocationList(
+  issuer: Credential,
+  revoked: Credential[] = [],
+  validity: { fromDays?: number; toDays?: number } = {},
+): Promise<string> {
   const now = Date.now();
-  const crl = await x509.X509CrlGenerator.create({
-    issuer: issuer.certificate.subject,
-    thisUpdate: new Date(now - DAY_MS),
-    nextUpdate: new Date(now + 7 * DAY_MS),
-    entries: revoked.map((credential) => ({
-      serialNumber: credential.serialNumber,
-      revocationDate: new Date(now - DAY_MS),
-      reason: x509.X509CrlReason.keyCompromise,
-    })),
-    signingKey: issuer.key.keys.privateKey,
-    signingAlgorithm: signingAlgorithm(issuer.key.spec, 'SHA-256'),
-    extensions: [new x509.AuthorityKeyIdentifierExtension(issuer.key.keyId)],
-  });
-  return x509.PemConverter.encode(crl.rawData, 'X509 CRL');
+  const { fromDays = -1, toDays = 7 } = validity;
+  const algorithm = signatureAlgorithm(issuer.key, 'SHA-256');
+  const entries = revoked.map((credential) =>
+    der.sequence(der.unsignedInteger(Buffer.from(credential.serialNumber, 'hex')), der.time(new Date(now - DAY_MS))),
+  );
+  const authorityKeyIdentifier = der.sequence(
+    der.oid('2.5.29.35'),
+    der.octetString(der.sequence(der.implicit(0, Buffer.from(issuer.key.keyId, 'hex')))),
+  );
+  const tbs = der.sequence(
+    der.smallInteger(1), // v2
+    algorithm,
+    issuer.subjectDer,
+    der.time(new Date(now + fromDays * DAY_MS)),
+    der.time(new Date(now + toDays * DAY_MS)),
+    ...(entries.length > 0 ? [der.sequence(...entries)] : []),
+    der.explicit(0, der.sequence(authorityKeyIdentifier)),
+  );
+  return toPem(der.sequence(tbs, algorithm, der.bitString(sign(tbs, issuer.key, 'SHA-256'))), 'X509 CRL');
 }

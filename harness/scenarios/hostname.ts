@@ -1,3 +1,4 @@
+import { certificate, certificateWithoutCommonName } from '../../certs/index.ts';
 import { defineScenario } from '../scenario.ts';
 
 export const hostnameScenarios = [
@@ -19,6 +20,338 @@ export const hostnameScenarios = [
         client: { trust: [await pki.rootCa()] },
         // Reissued with the name the client uses; connecting as wrong.host.example works too (see the spec).
         fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'wildcard-too-deep',
+    family: 'hostname',
+    title: 'Wildcard certificate used for a name two levels below it',
+    cause:
+      'A wildcard stands for exactly one DNS label (RFC 6125 §6.4.3): *.example.test covers a.example.test but not ' +
+      'a.b.example.test. The client asks for a.b.example.test, so no SAN matches.',
+    fix:
+      'Add the deeper name to the certificate (a.b.example.test, or a second wildcard *.b.example.test), or move ' +
+      'the service one level up.',
+    expect: 'reject',
+    async setup(pki) {
+      const wildcard = await certificate('*.example.test')
+        .serverAuth()
+        .dns('*.example.test')
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      const twoWildcards = await certificate('*.example.test')
+        .label('*.example.test + *.b.example.test')
+        .serverAuth()
+        .dns('*.example.test', '*.b.example.test')
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      return {
+        server: { chain: [wildcard, await pki.intermediateCa()] },
+        client: { trust: [await pki.rootCa()], servername: 'a.b.example.test' },
+        fixed: { server: { chain: [twoWildcards, await pki.intermediateCa()] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'wildcard-apex',
+    family: 'hostname',
+    title: 'Wildcard certificate used for the bare domain it sits under',
+    cause:
+      'A wildcard must replace exactly one label: *.example.test covers www.example.test but not example.test ' +
+      'itself. A certificate ordered "for the domain" as only *.example.test fails for the apex.',
+    fix: 'List the bare domain next to the wildcard (SAN DNS:example.test, DNS:*.example.test), as CAs usually do.',
+    expect: 'reject',
+    async setup(pki) {
+      const wildcard = await certificate('*.example.test')
+        .serverAuth()
+        .dns('*.example.test')
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      const withApex = await certificate('example.test')
+        .serverAuth()
+        .dns('example.test', '*.example.test')
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      return {
+        server: { chain: [wildcard, await pki.intermediateCa()] },
+        client: { trust: [await pki.rootCa()], servername: 'example.test' },
+        fixed: { server: { chain: [withApex, await pki.intermediateCa()] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'wildcard-one-level',
+    family: 'hostname',
+    title: 'Wildcard certificate used for a name one level below it (accepted)',
+    cause:
+      'Nothing is wrong: *.example.test covers a.example.test, since the wildcard replaces exactly one whole label ' +
+      '(RFC 6125 §6.4.3). This is the boundary that wildcard-too-deep and wildcard-apex fall on either side of.',
+    fix: 'Nothing to fix.',
+    expect: 'accept',
+    async setup(pki) {
+      const wildcard = await certificate('*.example.test')
+        .serverAuth()
+        .dns('*.example.test')
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      return {
+        server: { chain: [wildcard, await pki.intermediateCa()] },
+        client: { trust: [await pki.rootCa()], servername: 'a.example.test' },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'ip-literal-vs-dns-san',
+    family: 'hostname',
+    title: 'Connecting by IP address to a certificate that only names localhost',
+    cause:
+      'The client connects to https://127.0.0.1 (no servername), so it checks the IP address against the ' +
+      "certificate's IP Address SAN entries — and the certificate has only DNS:localhost. A DNS name never matches " +
+      'an IP literal, even one that resolves to it.',
+    fix:
+      'Connect by the name on the certificate (https://localhost, or `servername: "localhost"` with host ' +
+      '127.0.0.1), or reissue the certificate with an IP SAN (IP:127.0.0.1).',
+    expect: 'reject',
+    async setup(pki) {
+      const localhostOnly = await certificate('localhost')
+        .label('localhost only')
+        .serverAuth()
+        .dns('localhost')
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      return {
+        server: { chain: [localhostOnly, await pki.intermediateCa()] },
+        client: { trust: [await pki.rootCa()], servername: undefined },
+        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'ip-as-dns-san',
+    family: 'hostname',
+    title: 'IP address written into the certificate as a DNS name',
+    cause:
+      'The certificate was made with `subjectAltName = DNS:127.0.0.1` instead of `IP:127.0.0.1`. A client that ' +
+      'connects by IP compares the address with IP Address entries only, and this certificate has none.',
+    fix: 'Reissue the certificate with an IP SAN: `subjectAltName = IP:127.0.0.1` (or `IP.1 = 127.0.0.1` in a config).',
+    expect: 'reject',
+    async setup(pki) {
+      const ipAsDns = await certificate('127.0.0.1')
+        .serverAuth()
+        .dns('127.0.0.1')
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      const ipSan = await certificate('127.0.0.1')
+        .serverAuth()
+        .ip('127.0.0.1')
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      return {
+        server: { chain: [ipAsDns, await pki.intermediateCa()] },
+        client: { trust: [await pki.rootCa()], servername: undefined },
+        fixed: { server: { chain: [ipSan, await pki.intermediateCa()] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'ipv6-san-only',
+    family: 'hostname',
+    title: 'Certificate for the IPv6 loopback (::1) reached over IPv4 (127.0.0.1)',
+    cause:
+      'The certificate lists only IP:::1. The client connects to 127.0.0.1 — the same machine, but a different ' +
+      'address, and IP SANs are compared address by address.',
+    fix: 'List every address clients use (IP:127.0.0.1 and IP:::1), or connect by a DNS name on the certificate.',
+    expect: 'reject',
+    async setup(pki) {
+      const ipv6Only = await certificate('::1')
+        .serverAuth()
+        .ip('::1')
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      return {
+        server: { chain: [ipv6Only, await pki.intermediateCa()] },
+        client: { trust: [await pki.rootCa()], servername: undefined },
+        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'no-cn-no-san',
+    family: 'hostname',
+    title: 'Certificate with neither a common name nor a subjectAltName',
+    cause:
+      'The certificate names no host at all: its subject has no CN and it has no subjectAltName extension ' +
+      "(e.g. made from a CSR without `-subj`/`-addext`). There is nothing to match the host name against.",
+    fix: 'Reissue the certificate with a subjectAltName for every name clients use (DNS:localhost, IP:127.0.0.1).',
+    expect: 'reject',
+    async setup(pki) {
+      const anonymous = await certificateWithoutCommonName('no CN, no SAN')
+        .serverAuth()
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      return {
+        server: { chain: [anonymous, await pki.intermediateCa()] },
+        client: { trust: [await pki.rootCa()] },
+        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'uri-only-san',
+    family: 'hostname',
+    title: 'Certificate whose only subjectAltName is a URI',
+    cause:
+      'The certificate identifies the server by a URI SAN (URI:https://localhost/, as service-mesh or SPIFFE ' +
+      'tooling does) and has no DNS SAN and no CN. Node matches host names against DNS SANs (and a CN as fallback) ' +
+      'only; URI SANs have not been considered since the CVE-2021-44531 fix (Node 12.22.9/14.18.3/16.13.2/17.3.1).',
+    fix: 'Add a DNS SAN for the host name (DNS:localhost) next to the URI, or verify the URI yourself in checkServerIdentity.',
+    expect: 'reject',
+    async setup(pki) {
+      const uriOnly = await certificateWithoutCommonName('URI SAN only')
+        .serverAuth()
+        .uri('https://localhost/')
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      const uriAndDns = await certificateWithoutCommonName('URI and DNS SAN')
+        .serverAuth()
+        .uri('https://localhost/')
+        .dns('localhost')
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      return {
+        server: { chain: [uriOnly, await pki.intermediateCa()] },
+        client: { trust: [await pki.rootCa()] },
+        fixed: { server: { chain: [uriAndDns, await pki.intermediateCa()] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'cn-only',
+    family: 'hostname',
+    title: 'Certificate that names the host only in its common name (no subjectAltName)',
+    cause:
+      'The certificate has CN=localhost and no subjectAltName. Matching the CN is deprecated (RFC 6125) and no ' +
+      'longer allowed (RFC 9525), public CAs must put every name in the SAN (CA/Browser Forum), and browsers reject ' +
+      'such certificates (Chrome since version 58). ' +
+      "Node still falls back to the CN when a certificate has no DNS SAN, so Node accepts it: a strict client " +
+      'must not.',
+    fix: 'Reissue the certificate with a subjectAltName (DNS:localhost, IP:127.0.0.1); keep the CN if you like.',
+    expect: 'reject',
+    async setup(pki) {
+      const cnOnly = await certificate('localhost').label('CN only').serverAuth().issuedBy(await pki.intermediateCa()).build();
+      return {
+        server: { chain: [cnOnly, await pki.intermediateCa()] },
+        client: { trust: [await pki.rootCa()] },
+        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'no-sni-default-cert',
+    family: 'hostname',
+    title: "Client sends no SNI and gets the server's default certificate",
+    cause:
+      'The server hosts several names and picks the certificate by SNI; a client that sends no SNI (it connects ' +
+      'by IP literal, or an old client) gets the default certificate, which is for another name ' +
+      '(default.example.test). The certificate for localhost is there, but only for clients that ask for it.',
+    fix:
+      'Send SNI: connect by name (`servername: "localhost"`). On the server, make the default certificate one that ' +
+      'clients without SNI can verify.',
+    expect: 'reject',
+    async setup(pki) {
+      const defaultLeaf = await certificate('default.example.test')
+        .serverAuth()
+        .dns('default.example.test')
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      const chains = { localhost: [await pki.serverLeaf(), await pki.intermediateCa()] };
+      return {
+        server: { chain: [defaultLeaf, await pki.intermediateCa()], sni: chains },
+        client: { trust: [await pki.rootCa()], servername: undefined },
+        fixed: { client: { trust: [await pki.rootCa()], servername: 'localhost' } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'trailing-dot-host',
+    family: 'hostname',
+    title: 'Host name written as a fully qualified name with a trailing dot (localhost.)',
+    cause:
+      '"localhost." is the absolute form of "localhost": the same DNS name. Node drops the trailing dot before ' +
+      'matching, so the certificate for localhost matches.',
+    fix: 'Nothing to fix.',
+    expect: 'accept',
+    async setup(pki) {
+      return {
+        server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] },
+        client: { trust: [await pki.rootCa()], servername: 'localhost.' },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'trailing-dot-sni',
+    family: 'hostname',
+    title: 'Trailing-dot host name against a server that picks its certificate by SNI',
+    cause:
+      'Node matches "localhost." against the certificate without the dot, but sends it as SNI with the dot, ' +
+      'although RFC 6066 says SNI carries the name without one. A server that picks its certificate by exact SNI ' +
+      "name (as Node's own `server.addContext('localhost', …)` does) finds no certificate for \"localhost.\" and " +
+      'sends its default certificate, which is for another name.',
+    fix:
+      'Strip the trailing dot before connecting (`servername: host.replace(/\\.$/, "")`). On the server, drop a ' +
+      'trailing dot from the SNI name before looking up the certificate.',
+    expect: 'reject',
+    async setup(pki) {
+      const defaultLeaf = await certificate('default.example.test')
+        .serverAuth()
+        .dns('default.example.test')
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      const chains = { localhost: [await pki.serverLeaf(), await pki.intermediateCa()] };
+      return {
+        server: { chain: [defaultLeaf, await pki.intermediateCa()], sni: chains },
+        client: { trust: [await pki.rootCa()], servername: 'localhost.' },
+        fixed: { client: { trust: [await pki.rootCa()], servername: 'localhost' } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'uppercase-host',
+    family: 'hostname',
+    title: 'Host name in upper case (LOCALHOST)',
+    cause:
+      'DNS names are case-insensitive (RFC 4343), and so is the certificate match (RFC 6125 §6.4.1): LOCALHOST ' +
+      'matches DNS:localhost.',
+    fix: 'Nothing to fix.',
+    expect: 'accept',
+    async setup(pki) {
+      return {
+        server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] },
+        client: { trust: [await pki.rootCa()], servername: 'LOCALHOST' },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'idn-unicode-host',
+    family: 'hostname',
+    title: 'Internationalized host name given in Unicode, certificate in punycode',
+    cause:
+      'Certificates carry internationalized names in their ASCII (punycode, A-label) form: xn--bcher-kva.test for ' +
+      'bücher.test. tls.connect and https.request take the Unicode name as it is, send it as SNI and compare it ' +
+      'with the A-label, which never matches. (The WHATWG URL parser — fetch, `new URL` — converts it for you.)',
+    fix: 'Convert the name to its A-label before connecting: `url.domainToASCII("bücher.test")` → "xn--bcher-kva.test".',
+    expect: 'reject',
+    async setup(pki) {
+      const punycode = await certificate('xn--bcher-kva.test')
+        .serverAuth()
+        .dns('xn--bcher-kva.test')
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      return {
+        server: { chain: [punycode, await pki.intermediateCa()] },
+        client: { trust: [await pki.rootCa()], servername: 'bücher.test' },
+        fixed: { client: { trust: [await pki.rootCa()], servername: 'xn--bcher-kva.test' } },
       };
     },
   }),

@@ -1,4 +1,9 @@
+import { certificate, localLeaf } from '../../certs/index.ts';
 import { defineScenario } from '../scenario.ts';
+
+/** Validity is given in days; these turn minutes and hours into days. */
+const MINUTES = 1 / (24 * 60);
+const HOURS = 1 / 24;
 
 export const validityScenarios = [
   defineScenario({
@@ -15,6 +20,136 @@ export const validityScenarios = [
         server: { chain: [await pki.expiredLeaf(), await pki.intermediateCa()] },
         client: { trust: [await pki.rootCa()] },
         fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'not-yet-valid-leaf',
+    family: 'validity',
+    title: 'Server certificate whose validity has not started yet',
+    cause:
+      "The server's certificate has a notBefore date in the future (here: tomorrow) — it was deployed before its " +
+      "validity starts, or it was minted against a wrong clock. The client compares notBefore with its own clock " +
+      'and refuses the chain exactly as it refuses an expired one.',
+    fix:
+      'Serve a certificate that is valid now (keep the old one until the new one starts). If the dates look right, ' +
+      'check the client clock: a client whose clock is behind sees every fresh certificate as not yet valid.',
+    expect: 'reject',
+    async setup(pki) {
+      const notYetValid = await localLeaf('localhost')
+        .label('not-yet-valid leaf')
+        .validDays(1, 31)
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      return {
+        server: { chain: [notYetValid, await pki.intermediateCa()] },
+        client: { trust: [await pki.rootCa()] },
+        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'clock-skew-leaf',
+    family: 'validity',
+    title: 'Certificate issued a few minutes in the future (clock skew)',
+    cause:
+      'A freshly minted certificate has notBefore = the issuing machine\'s "now", and that machine\'s clock is a few ' +
+      'minutes ahead of the client\'s (here: notBefore is 5 minutes in the future). For those minutes every client ' +
+      'with a correct clock refuses it as not yet valid; the failure then disappears by itself, which makes it hard ' +
+      'to reproduce.',
+    fix:
+      'Backdate notBefore when issuing (public CAs backdate by up to an hour; e.g. `openssl ca -startdate`, or the ' +
+      'backdate option of your CA tooling), and keep the clocks of issuer, server and client in sync (NTP).',
+    expect: 'reject',
+    async setup(pki) {
+      const skewed = await localLeaf('localhost')
+        .label('leaf minted 5 minutes ahead')
+        .validDays(5 * MINUTES, 30)
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      const backdated = await localLeaf('localhost')
+        .label('leaf backdated by an hour')
+        .validDays(-1 * HOURS, 30)
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      return {
+        server: { chain: [skewed, await pki.intermediateCa()] },
+        client: { trust: [await pki.rootCa()] },
+        fixed: { server: { chain: [backdated, await pki.intermediateCa()] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'expired-intermediate',
+    family: 'validity',
+    title: 'Valid leaf sent with an expired intermediate CA certificate',
+    cause:
+      "The leaf is valid, but the intermediate CA certificate the server sends with it has expired. Every " +
+      "certificate of the path is checked against the client's clock, so the whole chain is refused. Typical " +
+      'when a server keeps a stale chain file after the CA renewed its intermediate.',
+    fix:
+      "Send the CA's current intermediate certificate (the renewed one: same name and key, new dates) with the " +
+      'leaf: update the chain / fullchain file. The leaf does not need to change.',
+    expect: 'reject',
+    async setup(pki) {
+      const root = await pki.rootCa();
+      const expiredIntermediate = await certificate('tls-harness Expiring Intermediate CA')
+        .label('expired intermediate')
+        .ca({ pathLength: 0 })
+        .validDays(-400, -1)
+        .issuedBy(root)
+        .build();
+      const leaf = await localLeaf('localhost').issuedBy(expiredIntermediate).build();
+      // The CA renews its intermediate as CAs do: same subject, same key, new validity. The leaf still chains to it.
+      const renewedIntermediate = await certificate('tls-harness Expiring Intermediate CA')
+        .label('renewed intermediate')
+        .ca({ pathLength: 0 })
+        .key(expiredIntermediate.key)
+        .validDays(-1, 3650)
+        .issuedBy(root)
+        .build();
+      return {
+        server: { chain: [leaf, expiredIntermediate] },
+        client: { trust: [root] },
+        fixed: { server: { chain: [leaf, renewedIntermediate] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'expired-root',
+    family: 'validity',
+    title: 'The trusted root CA certificate has expired',
+    cause:
+      "Leaf and intermediate are valid, but the root certificate in the client's trust store has expired (an " +
+      'outdated CA bundle, as when AddTrust External CA Root expired in May 2020 and DST Root CA X3 in September ' +
+      '2021). OpenSSL checks the dates of every certificate of the path, the trust anchor included.',
+    fix:
+      "Update the client's CA bundle to the CA's renewed root (same name and key, new dates), or to the root the CA " +
+      'now chains to (update the OS / ca-certificates package, or the PEM you pass as `ca`).',
+    expect: 'reject',
+    async setup() {
+      const expiredRoot = await certificate('tls-harness Aging Root CA')
+        .label('expired root')
+        .ca()
+        .validDays(-3650, -1)
+        .build();
+      const intermediate = await certificate('tls-harness Aging Intermediate CA')
+        .ca({ pathLength: 0 })
+        .validDays(-30, 3650)
+        .issuedBy(expiredRoot)
+        .build();
+      const leaf = await localLeaf('localhost').issuedBy(intermediate).build();
+      // The renewed root: self-signed again with the same subject and key, so the intermediate chains to it.
+      const renewedRoot = await certificate('tls-harness Aging Root CA')
+        .label('renewed root')
+        .ca()
+        .key(expiredRoot.key)
+        .validDays(-1, 3650)
+        .build();
+      return {
+        server: { chain: [leaf, intermediate] },
+        client: { trust: [expiredRoot] },
+        fixed: { client: { trust: [renewedRoot] } },
       };
     },
   }),

@@ -78,6 +78,7 @@ export async function startEndpoint(id: string | Scenario, options: StartOptions
     ...(client.maxVersion ? { maxVersion: client.maxVersion } : {}),
     ...(client.rejectUnauthorized !== undefined ? { rejectUnauthorized: client.rejectUnauthorized } : {}),
     ...(client.checkServerIdentity ? { checkServerIdentity: client.checkServerIdentity } : {}),
+    ...(client.minDHSize !== undefined ? { minDHSize: client.minDHSize } : {}),
   });
   return {
     scenario,

@@ -82,6 +82,8 @@ export interface ClientSetup {
   /** Client-configuration scenarios: verification switched off, or a custom identity check (pinning). */
   rejectUnauthorized?: boolean;
   checkServerIdentity?: (hostname: string, cert: PeerCertificate) => Error | undefined;
+  /** Smallest DHE group (bits) the client accepts (`minDHSize`; Node's default is 1024). */
+  minDHSize?: number;
 }
 
 /** The server and client of a scenario, and the same pair after its fix has been applied. */

@@ -1,5 +1,6 @@
 import type { SecureVersion } from 'node:tls';
 import * as tls from 'node:tls';
+import { expect } from 'chai';
 import { pki, writePemFiles, type PemFiles } from '../certs/index.ts';
 import { PROBE_NAMES, probeInChild, scenarioMaterial, findScenario, type ChildProbe, type Outcome, type Endpoint, type ProbeName } from '../harness/index.ts';
 import { TLS_VERSIONS, only } from './support/runtime.ts';
@@ -115,4 +116,144 @@ describe('trust', () => {
       return { probe, target: { host: endpoint.host, port: endpoint.port }, options: { ...options, ...only(version), ...(ca ? { ca } : {}) } };
     }
   });
+
+  describe('missing-intermediate: the server sends its leaf without the intermediate', () => {
+    // What you see: UNABLE_TO_VERIFY_LEAF_SIGNATURE 'unable to verify the first certificate'.
+    // Why: the server sends only its leaf (cert.pem instead of fullchain.pem). The client trusts the root, but
+    // the intermediate between leaf and root is neither sent nor trusted, so the leaf's signature cannot be
+    // checked. The same site may work in a browser: browsers cache intermediates and fetch a missing one from
+    // the leaf's AIA URL. OpenSSL, and so every Node client, never fetches anything.
+    // Fix: send the full chain, leaf first (`cert: leaf + intermediate`). Workaround when the server is not
+    // yours: add the intermediate to the client's `ca`.
+    const broken = useEndpoint('missing-intermediate');
+    const fullChain = useEndpoint('missing-intermediate', { fixed: true });
+    let intermediate = '';
+    before(async () => {
+      intermediate = (await pki.intermediateCa()).certPem;
+    });
+    for (const version of TLS_VERSIONS) {
+      describe(`over ${version}`, () => {
+        itFailsForEveryProbe(
+          broken,
+          { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', message: 'unable to verify the first certificate', phase: 'handshake' },
+          { version },
+        );
+        describe('fix: the server sends leaf + intermediate', () => itSucceedsForEveryProbe(fullChain, { version }));
+        describe('workaround on the client: `ca: [root, intermediate]`', () =>
+          itSucceedsForEveryProbe(broken, { version, with: () => ({ ca: [...broken().ca, intermediate] }) }));
+      });
+    }
+  });
+
+  describe("unknown-issuer-leaf-only: a leaf issued by a private root, checked against Node's default roots", () => {
+    // What you see: UNABLE_TO_VERIFY_LEAF_SIGNATURE 'unable to verify the first certificate' — the same as a
+    // missing intermediate, and not the UNABLE_TO_GET_ISSUER_CERT_LOCALLY of private-ca-default-store, although
+    // the cause is the same unknown private root: when the server sends no CA certificate at all, OpenSSL
+    // reports the failure at the leaf itself.
+    // Why: the server sends one certificate, issued straight from a private root (as mkcert does); the client
+    // passes no `ca`, so it trusts Node's bundled Mozilla roots only.
+    // Fix: give the client that root — `ca: [root]`, `ca: [...tls.rootCertificates, root]`, or NODE_EXTRA_CA_CERTS.
+    const broken = useEndpoint('unknown-issuer-leaf-only');
+    const trusted = useEndpoint('unknown-issuer-leaf-only', { fixed: true });
+    for (const version of TLS_VERSIONS) {
+      describe(`over ${version}`, () => {
+        itFailsForEveryProbe(
+          broken,
+          { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', message: 'unable to verify the first certificate', phase: 'handshake' },
+          { version },
+        );
+        describe('fix: `ca: [root]`', () => itSucceedsForEveryProbe(trusted, { version }));
+        describe('fix: `ca: [...tls.rootCertificates, root]` keeps the public roots', () =>
+          itSucceedsForEveryProbe(trusted, { version, with: () => ({ ca: [...tls.rootCertificates, ...trusted().ca] }) }));
+      });
+    }
+  });
+
+  describe('only-intermediate-trusted: the client trusts the intermediate, not the root', () => {
+    // What you see: UNABLE_TO_GET_ISSUER_CERT 'unable to get issuer certificate'.
+    // Why: the client's only CA is the intermediate. OpenSSL treats a trusted certificate that is not
+    // self-signed as one more link, not as the end of the chain, and looks for the intermediate's issuer (the
+    // root), which is neither sent nor trusted.
+    // Fix: trust the root. If only the intermediate may be trusted: `allowPartialTrustChain: true` (Node ≥ 20.18 /
+    // 22.9; OpenSSL's X509_V_FLAG_PARTIAL_CHAIN) accepts a chain that ends in any trusted certificate.
+    const broken = useEndpoint('only-intermediate-trusted');
+    const trusted = useEndpoint('only-intermediate-trusted', { fixed: true });
+    for (const version of TLS_VERSIONS) {
+      describe(`over ${version}`, () => {
+        itFailsForEveryProbe(
+          broken,
+          { code: 'UNABLE_TO_GET_ISSUER_CERT', message: 'unable to get issuer certificate', phase: 'handshake' },
+          { version },
+        );
+        describe('fix: trust the root (`ca: [root]`)', () => itSucceedsForEveryProbe(trusted, { version }));
+        describe('fix: keep `ca: [intermediate]` and set `allowPartialTrustChain: true`', () =>
+          itSucceedsForEveryProbe(broken, { version, with: { allowPartialTrustChain: true } }));
+      });
+    }
+  });
+
+  describe('intermediate-sent-twice: the chain holds the intermediate twice (accepted)', () => {
+    // What you see: nothing — every client connects.
+    // Why: OpenSSL takes the certificates after the leaf as an unordered pool of candidates for building the
+    // path; a duplicate is simply never used. (Typical cause: fullchain.pem and chain.pem concatenated.)
+    // Fix: none needed; drop the duplicate to save bytes in every handshake.
+    const endpoint = useEndpoint('intermediate-sent-twice');
+    for (const version of TLS_VERSIONS) {
+      describe(`over ${version}`, () => itSucceedsForEveryProbe(endpoint, { version }));
+    }
+  });
+
+  describe('chain-out-of-order: the intermediates after the leaf are reversed (accepted)', () => {
+    // What you see: nothing — every client connects, over TLS 1.2 as over TLS 1.3.
+    // Why: the server sends leaf, top intermediate, issuing intermediate. TLS 1.2 (RFC 5246) required issuer
+    // order, TLS 1.3 (RFC 8446 §4.4.2) allows any order after the leaf; OpenSSL builds the path from the pool
+    // either way. Only the leaf's place is fixed, and a Node server enforces it itself: the first certificate of
+    // `cert` is the one paired with `key`, so an intermediate in first place stops the server from starting.
+    // Fix: none needed for Node; order the chain leaf → issuing CA → higher CAs for strict clients.
+    const endpoint = useEndpoint('chain-out-of-order');
+    for (const version of TLS_VERSIONS) {
+      describe(`over ${version}`, () => itSucceedsForEveryProbe(endpoint, { version }));
+    }
+    it("an intermediate before the leaf: the server's createSecureContext throws ERR_OSSL_X509_KEY_VALUES_MISMATCH", async () => {
+      const [leaf, , issuing] = (await scenarioMaterial(findScenario('chain-out-of-order'))).server.chain;
+      if (!leaf || !issuing) throw new Error('chain-out-of-order serves leaf, top and issuing CA');
+      const error = thrownBy(() => tls.createSecureContext({ key: leaf.keyPem, cert: issuing.certPem + leaf.certPem }));
+      expect(error).to.include({
+        code: 'ERR_OSSL_X509_KEY_VALUES_MISMATCH',
+        message: 'error:05800074:x509 certificate routines::key values mismatch',
+      });
+    });
+  });
+
+  describe('cross-signed-expired-root: the chain leads to an expired root, the only one the client trusts', () => {
+    // What you see: CERT_HAS_EXPIRED 'certificate has expired' — yet leaf, issuing CA and the cross-signed
+    // certificate the server sends are all within their dates. The expired certificate is the client's own trust
+    // anchor: the Let's Encrypt DST Root CA X3 expiry of 30 September 2021.
+    // Why: the server sends leaf, issuing CA ("R3") and the new root cross-signed by the old root ("ISRG Root X1
+    // by DST Root CA X3"). A client that trusts only the old root builds the path up to it and checks its dates.
+    // Fix: trust the new root (update the CA bundle / `ca`). The server keeps sending the cross-signed copy; a
+    // client that trusts the new root stops at it. Keeping the old root next to the new one does no harm on
+    // OpenSSL ≥ 1.1.1, which tries trusted certificates first (OpenSSL 1.0.2 followed the chain to the old root).
+    const broken = useEndpoint('cross-signed-expired-root');
+    const newRoot = useEndpoint('cross-signed-expired-root', { fixed: true });
+    for (const version of TLS_VERSIONS) {
+      describe(`over ${version}`, () => {
+        itFailsForEveryProbe(broken, { code: 'CERT_HAS_EXPIRED', message: 'certificate has expired', phase: 'handshake' }, { version });
+        describe('fix: trust the new root', () => itSucceedsForEveryProbe(newRoot, { version }));
+        describe('fix: trust the new root next to the expired old one (`ca: [oldRoot, newRoot]`)', () =>
+          itSucceedsForEveryProbe(broken, { version, with: () => ({ ca: [...broken().ca, ...newRoot().ca] }) }));
+      });
+    }
+  });
 });
+
+/** The error `action` throws (the assertion fails if it throws none). */
+function thrownBy(action: () => unknown): Error {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof Error) return error;
+    throw new Error(`threw a non-Error: ${String(error)}`, { cause: error });
+  }
+  throw new Error('expected an error, none was thrown');
+}

@@ -24,6 +24,10 @@ export interface ClientOptions {
   ALPNProtocols?: string[];
   rejectUnauthorized?: boolean;
   checkServerIdentity?: (hostname: string, cert: PeerCertificate) => Error | undefined;
+  /** Smallest finite-field DH group (bits) the client accepts in a DHE handshake; Node's default is 1024. */
+  minDHSize?: number;
+  /** Accept a chain that ends in a trusted intermediate rather than a root (Node ≥ 20.18 / 22.9). */
+  allowPartialTrustChain?: boolean;
   /** Upper bound for the whole probe; a probe that hits it reports code PROBE_TIMEOUT. */
   timeoutMs?: number;
 }
@@ -44,6 +48,8 @@ export function tlsOptions(target: Target, client: ClientOptions): ConnectionOpt
   if (client.ALPNProtocols !== undefined) options.ALPNProtocols = client.ALPNProtocols;
   if (client.rejectUnauthorized !== undefined) options.rejectUnauthorized = client.rejectUnauthorized;
   if (client.checkServerIdentity !== undefined) options.checkServerIdentity = client.checkServerIdentity;
+  if (client.minDHSize !== undefined) options.minDHSize = client.minDHSize;
+  if (client.allowPartialTrustChain !== undefined) options.allowPartialTrustChain = client.allowPartialTrustChain;
   return options;
 }
 

@@ -1,5 +1,247 @@
+import { certificate, localLeaf, x509 } from '../../certs/index.ts';
 import { defineScenario } from '../scenario.ts';
 
+/** A private-enterprise OID no verifier knows: an extension under it can only be skipped, or refused if critical. */
+const UNKNOWN_EXTENSION_OID = '1.3.6.1.4.1.55555.1';
+/** DER NULL: the extension's value; any well-formed DER would do. */
+const DER_NULL = new Uint8Array([0x05, 0x00]);
+
 export const chainRuleScenarios = [
-  // scenarios of this family go here (see control.ts for the shape)
-].map(defineScenario);
+  defineScenario({
+    id: 'intermediate-not-ca',
+    family: 'chain-rules',
+    title: 'Intermediate certificate marked CA:FALSE',
+    cause:
+      'The certificate that issued the leaf has basicConstraints CA:FALSE — it is an end-entity certificate that ' +
+      'was used to sign another one (a server certificate turned into a "CA" by hand, e.g. `openssl x509 -req ' +
+      '-CA server.pem`). OpenSSL refuses it as an issuer; since it is not a CA, it fails the purpose check for CAs.',
+    fix:
+      'Issue the leaf from a real CA certificate: basicConstraints critical CA:TRUE and keyUsage keyCertSign ' +
+      '(`-extensions v3_ca` in openssl).',
+    expect: 'reject',
+    async setup(pki) {
+      const notCa = await certificate('tls-harness Not-a-CA Intermediate')
+        .basic({ ca: false })
+        .keyUsage('keyCertSign', 'cRLSign')
+        .validDays(-1, 365)
+        .issuedBy(await pki.rootCa())
+        .build();
+      return {
+        server: { chain: [await localLeaf('localhost').issuedBy(notCa).build(), notCa] },
+        client: { trust: [await pki.rootCa()] },
+        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'intermediate-without-basic-constraints',
+    family: 'chain-rules',
+    title: 'Intermediate certificate without basicConstraints',
+    cause:
+      'The intermediate has keyCertSign but no basicConstraints extension at all (a v3 certificate made without ' +
+      '`-extensions v3_ca`). RFC 5280 requires CA:TRUE for any certificate that signs others, so OpenSSL does not ' +
+      'accept it as a CA.',
+    fix: 'Reissue the intermediate with basicConstraints critical CA:TRUE (and a pathLen if it should not sub-delegate).',
+    expect: 'reject',
+    async setup(pki) {
+      const noBasicConstraints = await certificate('tls-harness Intermediate without basicConstraints')
+        .keyUsage('keyCertSign', 'cRLSign')
+        .validDays(-1, 365)
+        .issuedBy(await pki.rootCa())
+        .build();
+      return {
+        server: { chain: [await localLeaf('localhost').issuedBy(noBasicConstraints).build(), noBasicConstraints] },
+        client: { trust: [await pki.rootCa()] },
+        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'intermediate-without-keycertsign',
+    family: 'chain-rules',
+    title: 'Intermediate CA whose keyUsage lacks keyCertSign',
+    cause:
+      'The intermediate is CA:TRUE, but its keyUsage extension (digitalSignature, cRLSign) does not include ' +
+      'keyCertSign, so its key may not sign certificates. Node has no code for this OpenSSL error and reports ' +
+      "UNSPECIFIED, with OpenSSL's reason as the message.",
+    fix: 'Reissue the intermediate with keyUsage keyCertSign (and cRLSign), or drop keyUsage from it altogether.',
+    expect: 'reject',
+    async setup(pki) {
+      const noKeyCertSign = await certificate('tls-harness Intermediate without keyCertSign')
+        .ca({ pathLength: 0 })
+        .keyUsage('digitalSignature', 'cRLSign')
+        .validDays(-1, 365)
+        .issuedBy(await pki.rootCa())
+        .build();
+      return {
+        server: { chain: [await localLeaf('localhost').issuedBy(noKeyCertSign).build(), noKeyCertSign] },
+        client: { trust: [await pki.rootCa()] },
+        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'path-length-exceeded',
+    family: 'chain-rules',
+    title: 'Sub-CA below an intermediate whose pathLen is 0',
+    cause:
+      'The intermediate says basicConstraints CA:TRUE, pathlen:0 — it may issue leaves, not further CAs — yet a ' +
+      'sub-CA was created under it and issued the leaf. The chain root → intermediate → sub-CA → leaf breaks the ' +
+      "intermediate's path length constraint.",
+    fix: 'Issue the leaf from the pathLen-0 intermediate itself, or get a sub-CA from a CA whose pathLen allows it.',
+    expect: 'reject',
+    async setup(pki) {
+      const intermediate = await pki.intermediateCa(); // pathLen 0
+      const subCa = await certificate('tls-harness Sub-CA').ca().validDays(-1, 365).issuedBy(intermediate).build();
+      return {
+        server: { chain: [await localLeaf('localhost').issuedBy(subCa).build(), subCa, intermediate] },
+        client: { trust: [await pki.rootCa()] },
+        fixed: { server: { chain: [await pki.serverLeaf(), intermediate] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'name-constraint-violation',
+    family: 'chain-rules',
+    title: 'Leaf name outside the issuing CA’s permitted name constraints',
+    cause:
+      'The intermediate carries a critical nameConstraints extension that permits only names under example.com ' +
+      '(a CA delegated to one organisation). It issued a certificate for localhost anyway; OpenSSL checks every ' +
+      'DNS name of the leaf (SAN, and a CN that looks like a host name) against the permitted subtree.',
+    fix:
+      'Get the certificate from a CA allowed to issue for the name (or widen the constraint when reissuing the ' +
+      'intermediate). Here: an intermediate that permits localhost.',
+    expect: 'reject',
+    async setup(pki) {
+      const constrained = await certificate('tls-harness example.com CA')
+        .ca({ pathLength: 0 })
+        .nameConstraints({ permittedDns: ['example.com'] })
+        .validDays(-1, 365)
+        .issuedBy(await pki.rootCa())
+        .build();
+      const permitsLocalhost = await certificate('tls-harness localhost CA')
+        .ca({ pathLength: 0 })
+        .nameConstraints({ permittedDns: ['localhost'] })
+        .validDays(-1, 365)
+        .issuedBy(await pki.rootCa())
+        .build();
+      return {
+        server: { chain: [await localLeaf('localhost').issuedBy(constrained).build(), constrained] },
+        client: { trust: [await pki.rootCa()] },
+        fixed: { server: { chain: [await localLeaf('localhost').issuedBy(permitsLocalhost).build(), permitsLocalhost] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'name-constraint-excluded',
+    family: 'chain-rules',
+    title: 'Leaf name inside the issuing CA’s excluded name constraints',
+    cause:
+      'The intermediate’s nameConstraints exclude localhost (excluded subtrees win over everything) and it issued ' +
+      'a certificate for localhost anyway.',
+    fix: 'Get the certificate from a CA whose constraints do not exclude the name.',
+    expect: 'reject',
+    async setup(pki) {
+      const excluding = await certificate('tls-harness No-localhost CA')
+        .ca({ pathLength: 0 })
+        .nameConstraints({ excludedDns: ['localhost'] })
+        .validDays(-1, 365)
+        .issuedBy(await pki.rootCa())
+        .build();
+      return {
+        server: { chain: [await localLeaf('localhost').issuedBy(excluding).build(), excluding] },
+        client: { trust: [await pki.rootCa()] },
+        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'unknown-critical-extension',
+    family: 'chain-rules',
+    title: 'Leaf with an extension the client does not know, marked critical',
+    cause:
+      'The leaf carries a private extension flagged critical. RFC 5280: a verifier that does not recognise a ' +
+      'critical extension must reject the certificate; a non-critical one it may ignore. Node has no code for ' +
+      "this OpenSSL error and reports UNSPECIFIED, with OpenSSL's reason as the message.",
+    fix: 'Reissue the certificate with the extension non-critical (or without it).',
+    expect: 'reject',
+    async setup(pki) {
+      const intermediate = await pki.intermediateCa();
+      const withExtension = (critical: boolean) =>
+        localLeaf('localhost')
+          .label(`leaf with a ${critical ? 'critical' : 'non-critical'} unknown extension`)
+          .extension(new x509.Extension(UNKNOWN_EXTENSION_OID, critical, DER_NULL))
+          .issuedBy(intermediate)
+          .build();
+      return {
+        server: { chain: [await withExtension(true), intermediate] },
+        client: { trust: [await pki.rootCa()] },
+        fixed: { server: { chain: [await withExtension(false), intermediate] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'leaf-eku-client-auth-only',
+    family: 'chain-rules',
+    title: 'Server certificate whose extendedKeyUsage allows clientAuth only',
+    cause:
+      'The leaf was issued from a client-certificate template: extendedKeyUsage clientAuth, no serverAuth. Node ' +
+      'verifies server chains for the TLS-server purpose, and an EKU extension that is present must list it.',
+    fix: 'Reissue the certificate with extendedKeyUsage serverAuth (both, if the same certificate serves mTLS too).',
+    expect: 'reject',
+    async setup(pki) {
+      const clientOnly = await localLeaf('localhost')
+        .label('leaf with EKU clientAuth')
+        .extendedKeyUsage('clientAuth')
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      return {
+        server: { chain: [clientOnly, await pki.intermediateCa()] },
+        client: { trust: [await pki.rootCa()] },
+        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'ca-cert-as-leaf',
+    family: 'chain-rules',
+    title: 'The server presents its CA certificate (and key) as its own certificate',
+    cause:
+      'The server was configured with the intermediate CA’s certificate and key instead of a server certificate ' +
+      '(ca.crt/ca.key in place of server.crt/server.key). A CA certificate’s keyUsage is keyCertSign and cRLSign ' +
+      'only: over TLS 1.3 the client refuses it for the TLS-server purpose; over TLS 1.2 the server cannot even ' +
+      'sign an ECDHE key exchange with it, finds no cipher suite it may use, and aborts the handshake.',
+    fix: 'Issue a server certificate from the CA and serve that (with the CA as its chain); keep the CA key off servers.',
+    expect: 'reject',
+    async setup(pki) {
+      return {
+        server: { chain: [await pki.intermediateCa()] },
+        client: { trust: [await pki.rootCa()] },
+        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'tampered-signature',
+    family: 'chain-rules',
+    title: 'Leaf whose signature does not verify',
+    cause:
+      'One bit of the leaf’s signature differs from what the intermediate signed (corruption, a certificate edited ' +
+      'after signing, or a leaf paired with a same-named intermediate that has a different key). The issuer is ' +
+      'found, but its public key does not verify the leaf.',
+    fix: 'Serve the certificate exactly as the CA issued it, with the intermediate whose key signed it.',
+    expect: 'reject',
+    async setup(pki) {
+      const tampered = await localLeaf('localhost')
+        .label('leaf with a flipped signature bit')
+        .tamperSignature()
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      return {
+        server: { chain: [tampered, await pki.intermediateCa()] },
+        client: { trust: [await pki.rootCa()] },
+        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
+      };
+    },
+  }),
+];

@@ -1,5 +1,162 @@
+import { getDiffieHellman } from 'node:crypto';
+import { certificate, localLeaf } from '../../certs/index.ts';
 import { defineScenario } from '../scenario.ts';
 
+/**
+ * Finite-field DH parameters (PEM) for one of the well-known MODP groups (RFC 2409 / RFC 3526): `modp2` is the
+ * 1024-bit Oakley group 2, `modp14` the 2048-bit group 14. Generating DH primes at run time takes seconds; these
+ * are fixed, so the PKCS#3 DHParameter (SEQUENCE { prime INTEGER, base INTEGER }) is DER-encoded from them directly.
+ */
+function dhParamsPem(group: 'modp2' | 'modp14'): string {
+  const dh = getDiffieHellman(group);
+  const der = derTlv(0x30, Buffer.concat([derInteger(dh.getPrime()), derInteger(dh.getGenerator())]));
+  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN DH PARAMETERS-----\n${lines.join('\n')}\n-----END DH PARAMETERS-----\n`;
+}
+
+function derInteger(unsigned: Buffer): Buffer {
+  // INTEGER is signed: a leading byte with the high bit set needs a zero byte in front to stay positive.
+  return derTlv(0x02, (unsigned[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), unsigned]) : unsigned);
+}
+
+function derTlv(tag: number, value: Buffer): Buffer {
+  const length = value.length;
+  if (length < 0x80) return Buffer.concat([Buffer.from([tag, length]), value]);
+  const lengthBytes: number[] = [];
+  for (let rest = length; rest > 0; rest >>= 8) lengthBytes.unshift(rest & 0xff);
+  return Buffer.concat([Buffer.from([tag, 0x80 | lengthBytes.length, ...lengthBytes]), value]);
+}
+
+/** OpenSSL security level 0: lets a server load (and a client accept) what the default level 1 refuses. */
+const SECURITY_LEVEL_0 = 'DEFAULT@SECLEVEL=0';
+
 export const cryptoStrengthScenarios = [
-  // scenarios of this family go here (see control.ts for the shape)
-].map(defineScenario);
+  defineScenario({
+    id: 'sha1-signed-leaf',
+    family: 'crypto-strength',
+    title: 'Server certificate signed with SHA-1',
+    cause:
+      'The CA signed the leaf with ecdsa-with-SHA1. SHA-1 collisions are practical (SHAttered, 2017), so OpenSSL 3 ' +
+      'rates SHA-1 signatures below security level 1, the default, and refuses the signature on the leaf. Node has ' +
+      "no code for this error and reports UNSPECIFIED with OpenSSL's reason. (The server here runs at " +
+      'SECLEVEL=0: a Node 20 server refuses to load such a certificate at all.)',
+    fix: 'Reissue the certificate with a SHA-256 signature (any CA has done so by default since 2016).',
+    expect: 'reject',
+    async setup(pki) {
+      const sha1Leaf = await localLeaf('localhost')
+        .label('SHA-1 signed leaf')
+        .signatureHash('SHA-1')
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      return {
+        server: { chain: [sha1Leaf, await pki.intermediateCa()], ciphers: SECURITY_LEVEL_0 },
+        client: { trust: [await pki.rootCa()] },
+        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'sha1-signed-intermediate',
+    family: 'crypto-strength',
+    title: 'Intermediate CA certificate signed with SHA-1',
+    cause:
+      'The leaf is signed with SHA-256, but the root signed the intermediate with SHA-1. Every signature in the ' +
+      "chain is held to the security level, except the trust anchor's own self-signature (a trusted root is " +
+      'trusted for its key, not its signature).',
+    fix: 'Serve the SHA-256 reissue of the intermediate (CAs reissued theirs when SHA-1 was retired).',
+    expect: 'reject',
+    async setup(pki) {
+      const sha1Intermediate = await certificate('tls-harness SHA-1 Intermediate CA')
+        .ca({ pathLength: 0 })
+        .signatureHash('SHA-1')
+        .validDays(-1, 365)
+        .issuedBy(await pki.rootCa())
+        .build();
+      return {
+        server: {
+          chain: [await localLeaf('localhost').issuedBy(sha1Intermediate).build(), sha1Intermediate],
+          ciphers: SECURITY_LEVEL_0,
+        },
+        client: { trust: [await pki.rootCa()] },
+        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'rsa-512-leaf',
+    family: 'crypto-strength',
+    title: 'Server certificate with a 512-bit RSA key',
+    cause:
+      'A 512-bit RSA key can be factored in hours. OpenSSL refuses keys under 1024 bits at security level 1, so ' +
+      'the server must drop to SECLEVEL=0 to serve it at all. Over TLS 1.2 the client then refuses the key while ' +
+      'verifying the chain. Over TLS 1.3 the handshake fails earlier, at the server: TLS 1.3 signs with RSA-PSS ' +
+      'only, and RSA-PSS with SHA-256 needs at least a 528-bit key, so the server has no signature algorithm it ' +
+      'can use and sends a handshake-failure alert.',
+    fix: 'Generate a new key — EC P-256, or RSA of at least 2048 bits — and reissue the certificate.',
+    expect: 'reject',
+    async setup(pki) {
+      const weak = await localLeaf('localhost')
+        .label('RSA-512 leaf')
+        .key({ type: 'rsa', bits: 512 })
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      return {
+        server: { chain: [weak, await pki.intermediateCa()], ciphers: SECURITY_LEVEL_0 },
+        client: { trust: [await pki.rootCa()] },
+        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'rsa-1024-leaf',
+    family: 'crypto-strength',
+    title: 'Server certificate with a 1024-bit RSA key',
+    cause:
+      'RSA-1024 gives about 80 bits of security; public CAs stopped issuing it in 2013 and NIST disallowed it ' +
+      "after 2013. Node's OpenSSL runs at security level 1 (80 bits), so Node accepts it by default; a client " +
+      'at SECLEVEL=2 (112 bits, e.g. `ciphers: "DEFAULT@SECLEVEL=2"`) refuses it.',
+    fix:
+      'Generate a new key — EC P-256, or RSA of at least 2048 bits — and reissue the certificate. Clients that ' +
+      'must refuse weak keys raise their security level.',
+    expect: 'reject',
+    async setup(pki) {
+      const weak = await localLeaf('localhost')
+        .label('RSA-1024 leaf')
+        .key({ type: 'rsa', bits: 1024 })
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      return {
+        server: { chain: [weak, await pki.intermediateCa()] },
+        client: { trust: [await pki.rootCa()] },
+        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'dhe-1024',
+    family: 'crypto-strength',
+    title: 'TLS 1.2 DHE key exchange with a 1024-bit group, client requires 2048 bits',
+    cause:
+      'The server offers only DHE for TLS 1.2 (DHE-RSA-AES128-GCM-SHA256) with 1024-bit DH parameters (Oakley ' +
+      'group 2, the Logjam-era default). The client sets `minDHSize: 2048`, so Node refuses the server key ' +
+      "exchange after OpenSSL accepted it. Node's default minDHSize is 1024, which lets this group through.",
+    fix:
+      'On the server: use ECDHE suites, or DH parameters of at least 2048 bits (`dhparam` with RFC 3526 group 14 ' +
+      'or ffdhe2048, or `dhparam: "auto"`).',
+    expect: 'reject',
+    async setup(pki) {
+      // DHE suites authenticate with RSA; the key is about the DH group, so it is a sound 2048 bits.
+      const rsaLeaf = await localLeaf('localhost')
+        .label('RSA-2048 leaf')
+        .key({ type: 'rsa', bits: 2048 })
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      const dheOnly = { chain: [rsaLeaf, await pki.intermediateCa()], ciphers: 'DHE-RSA-AES128-GCM-SHA256' };
+      return {
+        server: { ...dheOnly, dhparam: dhParamsPem('modp2') },
+        client: { trust: [await pki.rootCa()], minDHSize: 2048 },
+        fixed: { server: { ...dheOnly, dhparam: dhParamsPem('modp14') } },
+      };
+    },
+  }),
+];

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { x509 } from './x509.ts';
 import * as der from './der.ts';
-import { EC_P256, generateKeyPair, toPem, type KeyPair, type KeySpec, type SignatureHash } from './keys.ts';
+import { EC_P256, newKeyPair, toPem, type KeyPair, type KeySpec, type SignatureHash } from './keys.ts';
 import { signatureAlgorithm, sign } from './signing.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -153,7 +153,7 @@ export class CertificateBuilder {
 
   /** Mint the certificate. Async for callers' sake; the work is synchronous (see keys.ts and der.ts). */
   async build(): Promise<Credential> {
-    const key = 'privateKey' in this.keySource ? this.keySource : generateKeyPair(this.keySource);
+    const key = 'privateKey' in this.keySource ? this.keySource : await newKeyPair(this.keySource);
     const signer = this.issuer?.key ?? key;
     const now = Date.now();
     const algorithm = signatureAlgorithm(signer, this.hash);

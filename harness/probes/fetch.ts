@@ -4,6 +4,7 @@ import { DEFAULT_PROBE_TIMEOUT_MS, tlsOptions, type ClientOptions, type Target }
 /** The parts of undici's Agent the probe uses. Typed locally: Node bundles undici but does not export its types. */
 interface Dispatcher {
   close(): Promise<void>;
+  destroy(): Promise<void>;
 }
 type AgentConstructor = new (options: { connect: Record<string, unknown> }) => Dispatcher;
 
@@ -19,7 +20,11 @@ let bundledAgent: Promise<AgentConstructor> | undefined;
 export function fetchAgentClass(): Promise<AgentConstructor> {
   bundledAgent ??= (async () => {
     await (await fetch('data:,')).arrayBuffer();
-    const dispatcher: unknown = Reflect.get(globalThis, Symbol.for('undici.globalDispatcher.1'));
+    // undici 7 (Node 24) registers its Agent under `.2` as well; undici 8 (Node 26) keeps only a compatibility
+    // wrapper under `.1`. Newest first.
+    const dispatcher: unknown =
+      Reflect.get(globalThis, Symbol.for('undici.globalDispatcher.2')) ??
+      Reflect.get(globalThis, Symbol.for('undici.globalDispatcher.1'));
     if (typeof dispatcher !== 'object' || dispatcher === null) {
       throw new Error(`this Node (${process.version}) exposes no global undici dispatcher`);
     }
@@ -34,6 +39,7 @@ export async function probeFetch(target: Target, client: ClientOptions): Promise
   const { host: _host, port: _port, ...connect } = tlsOptions(target, client);
   const dispatcher = new Agent({ connect });
   const url = `https://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}/`;
+  let failed = false;
   try {
     const response = await fetch(url, {
       // `dispatcher` is undici's extension to RequestInit, which the DOM typings do not know.
@@ -43,8 +49,11 @@ export async function probeFetch(target: Target, client: ClientOptions): Promise
     const body = await response.text();
     return { probe: 'fetch', ok: true, phase: 'response', status: response.status, body };
   } catch (error) {
+    failed = true;
     return failure('fetch', 'request', error);
   } finally {
-    await dispatcher.close();
+    // After a failure, destroy: close() waits for in-flight work, and an aborted fetch (the probe's timeout) leaves
+    // its connection attempt to undici's own 10 s connect timeout, which close() would sit out.
+    await (failed ? dispatcher.destroy() : dispatcher.close());
   }
 }

@@ -1,18 +1,21 @@
 import * as tls from 'node:tls';
 import { expect } from 'chai';
-import { findScenario, scenarioMaterial } from '../harness/index.ts';
-import { ALERT_PREFIX, TLS_VERSIONS, only, opensslAtLeast } from './support/runtime.ts';
+import { findScenario, scenarioMaterial, type ClientOptions } from '../harness/index.ts';
+import { ALERT_PREFIX, DEFAULT_SECURITY_LEVEL, TLS_VERSIONS, only, opensslAtLeast } from './support/runtime.ts';
 import { useEndpoint } from './support/endpoints.ts';
 import { itFails, itFailsForEveryProbe, itSucceedsForEveryProbe, opensslError } from './support/expectations.ts';
 
 /** A client that refuses what OpenSSL rates below 112 bits of security (RSA < 2048, DH < 2048, SHA-1). */
 const STRICT_CLIENT = { ciphers: 'DEFAULT@SECLEVEL=2' };
 
+/** A client that accepts 80 bits (RSA-1024, DH-1024) on every Node, whatever the build's default level. */
+const LEVEL_1_CLIENT = { ciphers: 'DEFAULT@SECLEVEL=1' };
+
 describe('crypto strength', () => {
   describe('sha1-signed-leaf: the server certificate is signed with SHA-1', () => {
     // What you see: UNSPECIFIED 'CA signature digest algorithm too weak' — Node has no code for this OpenSSL error,
     // so match on the message. "CA" because the weak digest is the one the CA signed the leaf with.
-    // Why: OpenSSL 3 rates SHA-1 signatures below security level 1, the default (SHA-1 collisions are
+    // Why: OpenSSL 3 rates SHA-1 signatures below security level 1, the lowest default (SHA-1 collisions are
     // practical), and checks every signature in the chain except the trust anchor's self-signature.
     // Fix: reissue the certificate with a SHA-256 signature.
     const broken = useEndpoint('sha1-signed-leaf');
@@ -111,40 +114,65 @@ describe('crypto strength', () => {
     }
   });
 
-  describe('rsa-1024-leaf: the server certificate has a 1024-bit RSA key (accepted by default)', () => {
-    // What you see: nothing — Node's default client connects. A strict client (`ciphers: 'DEFAULT@SECLEVEL=2'`)
-    // fails with UNSPECIFIED 'EE certificate key too weak' (no Node code; match on the message).
-    // Why: RSA-1024 is about 80 bits of security, exactly the floor of OpenSSL security level 1, at which Node runs
-    // by default — observed on OpenSSL 3.0.19 (Node 20) and 3.5.9 (Node 22+) alike, although OpenSSL's own default
-    // is level 2 since 3.2. Public CAs stopped issuing such keys in 2013; a client that must refuse them raises
-    // its security level.
+  describe('rsa-1024-leaf: the server certificate has a 1024-bit RSA key (Node 20 and 22 accept it, Node 24+ refuse it)', () => {
+    // What you see: on Node 20 and 22, nothing — the default client connects. On Node 24+, UNSPECIFIED 'EE certificate
+    // key too weak' (no Node code; match on the message), from every client, during the handshake.
+    // Why: RSA-1024 is about 80 bits of security: exactly the floor of OpenSSL security level 1, below level 2 (112
+    // bits). The level a Node client runs at by default is the deciding fact, and it differs by build although Node 22
+    // and 24 ship the same OpenSSL 3.5.9: level 1 on Node 20 (OpenSSL 3.0's default) and Node 22 (which pinned it to 1
+    // when it moved to OpenSSL 3.5), level 2 on Node 24.5+ (OpenSSL's own default since 3.2). See
+    // DEFAULT_SECURITY_LEVEL in support/runtime.ts. The server sets SECLEVEL=1 to serve the key at all: at level 2 a
+    // Node server refuses to load it (asserted below). Public CAs stopped issuing such keys in 2013.
+    // A client that must refuse them on every Node sets its level: `ciphers: 'DEFAULT@SECLEVEL=2'`.
     // Fix: a new key (EC P-256, or RSA ≥ 2048) — accepted by the strict client too.
     const weak = useEndpoint('rsa-1024-leaf');
     const fixed = useEndpoint('rsa-1024-leaf', { fixed: true });
+    const keyTooWeak = { code: 'UNSPECIFIED', message: 'EE certificate key too weak', phase: 'handshake' } as const;
     for (const version of TLS_VERSIONS) {
       describe(`over ${version}`, () => {
-        describe("Node's default client (security level 1) accepts it", () => itSucceedsForEveryProbe(weak, { version }));
-        describe("a strict client (`ciphers: 'DEFAULT@SECLEVEL=2'`) refuses it", () =>
-          itFailsForEveryProbe(
-            weak,
-            { code: 'UNSPECIFIED', message: 'EE certificate key too weak', phase: 'handshake' },
-            { version, with: STRICT_CLIENT },
-          ));
+        // Node's default client: accepts at level 1 (Node 20, 22), refuses at level 2 (Node 24+).
+        if (DEFAULT_SECURITY_LEVEL === 1) {
+          describe("Node's default client (security level 1: Node 20, 22) accepts it", () => itSucceedsForEveryProbe(weak, { version }));
+        } else {
+          describe("Node's default client (security level 2: Node 24+) refuses it", () =>
+            itFailsForEveryProbe(weak, keyTooWeak, { version }));
+        }
+        describe("a strict client (`ciphers: 'DEFAULT@SECLEVEL=2'`) refuses it on every Node", () =>
+          itFailsForEveryProbe(weak, keyTooWeak, { version, with: STRICT_CLIENT }));
+        describe("a client at `ciphers: 'DEFAULT@SECLEVEL=1'` accepts it on every Node", () =>
+          itSucceedsForEveryProbe(weak, { version, with: LEVEL_1_CLIENT }));
         describe('fix: an EC P-256 key, accepted by the strict client', () =>
           itSucceedsForEveryProbe(fixed, { version, with: STRICT_CLIENT }));
+      });
+    }
+    // Same fact on the server side: at level 1 createSecureContext takes the key, at level 2 it throws.
+    if (DEFAULT_SECURITY_LEVEL === 1) {
+      it('a server at the default security level (1: Node 20, 22) loads it', async () => {
+        const [leaf, intermediate] = await servedChain('rsa-1024-leaf');
+        expect(tls.createSecureContext({ key: leaf.keyPem, cert: leaf.certPem + intermediate.certPem })).to.be.an('object');
+      });
+    } else {
+      it("a server at the default security level (2: Node 24+) refuses to load it: ERR_SSL_EE_KEY_TOO_SMALL 'ee key too small'", async () => {
+        const [leaf, intermediate] = await servedChain('rsa-1024-leaf');
+        const error = thrownBy(() => tls.createSecureContext({ key: leaf.keyPem, cert: leaf.certPem + intermediate.certPem }));
+        expect(error).to.include({ code: 'ERR_SSL_EE_KEY_TOO_SMALL', message: 'error:0A00018F:SSL routines::ee key too small' });
       });
     }
   });
 
   describe('dhe-1024: a TLS 1.2 DHE key exchange over a 1024-bit group, client requires 2048 bits', () => {
-    // What you see: TLS 1.2 — ERR_TLS_DH_PARAM_SIZE 'DH parameter size 1024 is less than 2048', raised by Node
-    // itself (not OpenSSL) after OpenSSL completed the handshake, before 'secureConnect'. TLS 1.3 — nothing: the
-    // connection succeeds.
+    // What you see: TLS 1.2 on Node 20 and 22 — ERR_TLS_DH_PARAM_SIZE 'DH parameter size 1024 is less than 2048',
+    // raised by Node itself (not OpenSSL) after OpenSSL completed the handshake, before 'secureConnect'. TLS 1.2 on
+    // Node 24+ — ERR_SSL_DH_KEY_TOO_SMALL, OpenSSL's 'dh key too small', during the handshake (https: EPROTO). TLS 1.3
+    // — nothing: the connection succeeds.
     // Why: the server offers only DHE-RSA-AES128-GCM-SHA256 for TLS 1.2, with 1024-bit DH parameters (Oakley group
-    // 2), and the client sets `minDHSize: 2048`. Node's default minDHSize is 1024, which lets this group through
-    // (asserted below). TLS 1.3 has no DHE-RSA suites — a `ciphers` string of TLS 1.2 suites leaves the TLS 1.3
-    // suites alone — so it negotiates ECDHE (X25519) and minDHSize never applies. The server warns at start-up
-    // (the SecurityWarning line in the test output is that server's).
+    // 2), at SECLEVEL=1 on purpose (a server at level 2 refuses to load them), and the client sets `minDHSize: 2048`.
+    // Who refuses the group depends on the client's default security level (DEFAULT_SECURITY_LEVEL in
+    // support/runtime.ts): at level 1 (Node 20, 22) OpenSSL accepts a 1024-bit group and Node's minDHSize check
+    // refuses it; at level 2 (Node 24+) OpenSSL refuses any group under 2048 bits itself, before Node looks. So on
+    // Node 24+ even Node's default `minDHSize: 1024` does not let this group through. TLS 1.3 has no DHE-RSA suites
+    // — a `ciphers` string of TLS 1.2 suites leaves the TLS 1.3 suites alone — so it negotiates ECDHE (X25519) and
+    // neither check applies. The server warns at start-up (the SecurityWarning line in the test output is its).
     // Fix: DH parameters of at least 2048 bits (here RFC 3526 group 14), or ECDHE suites.
     const warnings: string[] = [];
     const onWarning = (warning: Error) => {
@@ -156,13 +184,37 @@ describe('crypto strength', () => {
     const fixed = useEndpoint('dhe-1024', { fixed: true });
 
     describe('over TLSv1.2', () => {
-      itFailsForEveryProbe(
-        broken,
-        { code: 'ERR_TLS_DH_PARAM_SIZE', message: 'DH parameter size 1024 is less than 2048', phase: 'handshake' },
-        { version: 'TLSv1.2' },
-      );
-      describe("Node's default `minDHSize: 1024` accepts the 1024-bit group", () =>
-        itSucceedsForEveryProbe(broken, { version: 'TLSv1.2', with: { minDHSize: 1024 } }));
+      const nodeRefuses = { code: 'ERR_TLS_DH_PARAM_SIZE', message: 'DH parameter size 1024 is less than 2048', phase: 'handshake' } as const;
+      // At level 2 (Node 24+) OpenSSL's security check fires first, with OpenSSL's error and no alert number in it.
+      const opensslRefuses = { code: 'ERR_SSL_DH_KEY_TOO_SMALL', message: opensslError('dh key too small'), phase: 'handshake' } as const;
+      // https writes the request before the handshake is done, so OpenSSL's error surfaces as that write's failure.
+      const httpsOpensslRefuses = { ...opensslRefuses, code: 'EPROTO', message: opensslError('dh key too small', undefined, 'write EPROTO ') } as const;
+      const itFailsAtLevel2 = (with_?: ClientOptions) => {
+        itFails(broken, 'tls.connect', opensslRefuses, { version: 'TLSv1.2', with: with_ });
+        itFails(broken, 'https.request', httpsOpensslRefuses, { version: 'TLSv1.2', with: with_ });
+        itFails(broken, 'fetch', opensslRefuses, { version: 'TLSv1.2', with: with_ });
+      };
+
+      if (DEFAULT_SECURITY_LEVEL === 1) {
+        describe('the client (`minDHSize: 2048`, security level 1: Node 20, 22): Node refuses the group', () =>
+          itFailsForEveryProbe(broken, nodeRefuses, { version: 'TLSv1.2' }));
+        describe("Node's default `minDHSize: 1024` accepts the 1024-bit group", () =>
+          itSucceedsForEveryProbe(broken, { version: 'TLSv1.2', with: { minDHSize: 1024 } }));
+      } else {
+        describe('the client (`minDHSize: 2048`, security level 2: Node 24+): OpenSSL refuses the group first', () => {
+          itFailsAtLevel2();
+          it(`the server's view: tlsClientError ${ALERT_PREFIX.code}HANDSHAKE_FAILURE, the client's alert`, async () => {
+            const outcome = await broken().probe('tls.connect', only('TLSv1.2'));
+            const event = await broken().serverView(outcome);
+            expect(event).to.deep.include({ kind: 'tls-client-error', code: `${ALERT_PREFIX.code}HANDSHAKE_FAILURE` });
+            expect(event.kind === 'tls-client-error' && event.message).to.match(opensslError(`${ALERT_PREFIX.reason} handshake failure`, 40));
+          });
+        });
+        describe("Node's default `minDHSize: 1024` does not help: OpenSSL refuses the group at level 2", () =>
+          itFailsAtLevel2({ minDHSize: 1024 }));
+      }
+      describe("`minDHSize: 2048` at `ciphers: 'DEFAULT@SECLEVEL=1'`: Node's own check refuses it on every Node", () =>
+        itFailsForEveryProbe(broken, nodeRefuses, { version: 'TLSv1.2', with: LEVEL_1_CLIENT }));
     });
 
     describe('over TLSv1.3 (ECDHE: no DH group to check)', () => itSucceedsForEveryProbe(broken, { version: 'TLSv1.3' }));

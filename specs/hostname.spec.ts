@@ -2,7 +2,7 @@ import type { PeerCertificate } from 'node:tls';
 import * as tls from 'node:tls';
 import { domainToASCII } from 'node:url';
 import { expect } from 'chai';
-import { TLS_VERSIONS, only } from './support/runtime.ts';
+import { IDENTITY_CHECK_USES_ASCII_HOST, TLS_VERSIONS, only } from './support/runtime.ts';
 import { useEndpoint } from './support/endpoints.ts';
 import { expectFailure, forProbe, itFailsForEveryProbe, itSucceedsForEveryProbe, type ExpectedFailure } from './support/expectations.ts';
 import { PROBE_NAMES, type Endpoint } from '../harness/index.ts';
@@ -288,13 +288,17 @@ describe('hostname', () => {
   });
 
   describe('idn-unicode-host: a Unicode host name (bücher.test) against a punycode certificate (xn--bcher-kva.test)', () => {
-    // What you see: ERR_TLS_CERT_ALTNAME_INVALID "… Host: bücher.test. is not in the cert's altnames:
-    // DNS:xn--bcher-kva.test".
-    // Why: certificates carry internationalized names as A-labels (punycode). The `servername`/`host` of
-    // tls.connect and https.request is used as given — sent as SNI in UTF-8 and compared with the A-label — so a
-    // Unicode name never matches. The WHATWG URL parser converts it (below), so `fetch('https://bücher.test/')`
-    // asks for the A-label; the fetch probe here passes the name as `servername`, like the other two.
-    // Fix: convert the name first: `url.domainToASCII('bücher.test')` → 'xn--bcher-kva.test'.
+    // What you see: it depends on the Node. Node 22.23+, 24.17+ and 26.3.1+ connect. Node 20 fails with
+    // ERR_TLS_CERT_ALTNAME_INVALID "… Host: bücher.test. is not in the cert's altnames: DNS:xn--bcher-kva.test".
+    // Why: certificates carry internationalized names as A-labels (punycode), and a client must compare the A-label
+    // of the name it was given (RFC 6125 §6.4.2), as browsers do. The fix for CVE-2026-48618 ("tls: normalize
+    // hostname for server identity checks", June 2026 security releases) made checkServerIdentity do so, with
+    // url.domainToASCII; Node 20 had reached its end of life and compares the Unicode name as given, which never
+    // matches. (The `servername` is still sent as SNI exactly as given, in UTF-8, on every Node.) The WHATWG URL
+    // parser converts the name anyway (below), so `fetch('https://bücher.test/')` asks for the A-label; the fetch
+    // probe here passes the name as `servername`, like the other two.
+    // Fix (needed on Node 20, harmless everywhere): convert the name first, `url.domainToASCII('bücher.test')` →
+    // 'xn--bcher-kva.test'.
     const unicode = useEndpoint('idn-unicode-host');
     const ascii = useEndpoint('idn-unicode-host', { fixed: true });
     const reason = "Host: bücher.test. is not in the cert's altnames: DNS:xn--bcher-kva.test";
@@ -303,10 +307,24 @@ describe('hostname', () => {
       expect(domainToASCII('bücher.test')).to.equal('xn--bcher-kva.test');
       expect(new URL('https://bücher.test/').hostname).to.equal('xn--bcher-kva.test');
     });
+    // Keyed on the Node release: whether it carries the CVE-2026-48618 fix (support/runtime.ts).
+    it(`tls.checkServerIdentity('bücher.test', DNS:xn--bcher-kva.test) ${IDENTITY_CHECK_USES_ASCII_HOST ? 'matches' : 'fails'}`, () => {
+      const cert = { subject: {}, subjectaltname: 'DNS:xn--bcher-kva.test' } as PeerCertificate;
+      const error = tls.checkServerIdentity('bücher.test', cert);
+      if (IDENTITY_CHECK_USES_ASCII_HOST) expect(error).to.equal(undefined);
+      else expect(error).to.include({ code: 'ERR_TLS_CERT_ALTNAME_INVALID', reason });
+    });
     for (const version of TLS_VERSIONS) {
       describe(`over ${version}`, () => {
-        itFailsForEveryProbe(unicode, altnameInvalid(reason), { version });
-        itCarriesHostAndCert(unicode, version, reason, 'bücher.test', { subjectaltname: 'DNS:xn--bcher-kva.test' });
+        if (IDENTITY_CHECK_USES_ASCII_HOST) {
+          describe("Node ≥ 22.23 / 24.17 / 26.3.1 matches the name's A-label: every client connects", () =>
+            itSucceedsForEveryProbe(unicode, { version }));
+        } else {
+          describe('a Node without the CVE-2026-48618 fix (Node 20) compares the Unicode name as given', () => {
+            itFailsForEveryProbe(unicode, altnameInvalid(reason), { version });
+            itCarriesHostAndCert(unicode, version, reason, 'bücher.test', { subjectaltname: 'DNS:xn--bcher-kva.test' });
+          });
+        }
         describe("fix: servername domainToASCII('bücher.test')", () => itSucceedsForEveryProbe(ascii, { version }));
       });
     }

@@ -3,9 +3,25 @@ import * as tls from 'node:tls';
 import { expect } from 'chai';
 import { pki, writePemFiles, type PemFiles } from '../certs/index.ts';
 import { PROBE_NAMES, probeInChild, scenarioMaterial, findScenario, type ChildProbe, type Outcome, type Endpoint, type ProbeName } from '../harness/index.ts';
-import { TLS_VERSIONS, only } from './support/runtime.ts';
+import { TLS_VERSIONS, only, verifyMessage } from './support/runtime.ts';
 import { useEndpoint } from './support/endpoints.ts';
-import { expectFailure, expectSuccess, forProbe, itFailsForEveryProbe, itSucceedsForEveryProbe } from './support/expectations.ts';
+import {
+  expectFailure,
+  expectSuccess,
+  forProbe,
+  itFailsForEveryProbe,
+  itSucceedsForEveryProbe,
+  type ExpectedFailure,
+} from './support/expectations.ts';
+
+/**
+ * A chain that fails verification: Node's code for the OpenSSL error and its message. Since Node 23.11 (every 24.x)
+ * the message of DEPTH_ZERO_SELF_SIGNED_CERT, UNABLE_TO_VERIFY_LEAF_SIGNATURE and UNABLE_TO_GET_ISSUER_CERT ends in
+ * a --use-system-ca hint; verifyMessage (support/runtime.ts) says exactly when.
+ */
+function untrusted(code: string, reason: string): ExpectedFailure {
+  return { code, message: verifyMessage(code, reason), phase: 'handshake' };
+}
 
 describe('trust', () => {
   describe('untrusted-root-in-chain: the server sends a private root the client does not trust', () => {
@@ -19,7 +35,7 @@ describe('trust', () => {
       describe(`over ${version}`, () => {
         itFailsForEveryProbe(
           broken,
-          { code: 'SELF_SIGNED_CERT_IN_CHAIN', message: 'self-signed certificate in certificate chain', phase: 'handshake' },
+          untrusted('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain'),
           { version },
         );
         describe('fix: trust the root with the `ca` option', () => itSucceedsForEveryProbe(trusted, { version }));
@@ -39,7 +55,7 @@ describe('trust', () => {
       describe(`over ${version}`, () => {
         itFailsForEveryProbe(
           broken,
-          { code: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', message: 'unable to get local issuer certificate', phase: 'handshake' },
+          untrusted('UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'unable to get local issuer certificate'),
           { version },
         );
         describe('fix: `ca: [root]`', () => itSucceedsForEveryProbe(trusted, { version }));
@@ -50,7 +66,8 @@ describe('trust', () => {
   });
 
   describe('self-signed-leaf: the server certificate signed itself', () => {
-    // What you see: DEPTH_ZERO_SELF_SIGNED_CERT 'self-signed certificate'.
+    // What you see: DEPTH_ZERO_SELF_SIGNED_CERT 'self-signed certificate' (on Node 24+: 'self-signed certificate; if
+    // the root CA is installed locally, try running Node.js with --use-system-ca').
     // Why: the server presents one certificate that is its own issuer (made with `selfsigned`, or
     // `openssl req -x509`); there is no CA above it, so verification fails at depth zero.
     // Fix: in development, trust that exact certificate (`ca: [cert]` or NODE_EXTRA_CA_CERTS); anywhere shared,
@@ -61,7 +78,7 @@ describe('trust', () => {
       describe(`over ${version}`, () => {
         itFailsForEveryProbe(
           broken,
-          { code: 'DEPTH_ZERO_SELF_SIGNED_CERT', message: 'self-signed certificate', phase: 'handshake' },
+          untrusted('DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate'),
           { version },
         );
         describe('fix: trust the certificate itself with `ca`', () => itSucceedsForEveryProbe(trusted, { version }));
@@ -107,7 +124,7 @@ describe('trust', () => {
       it(`${c.probe} with \`ca: [unrelated root]\` fails with UNABLE_TO_GET_ISSUER_CERT_LOCALLY: the extra CAs are gone`, () =>
         expectFailure(
           outcomes.get(c) as Outcome,
-          forProbe(c.probe, { code: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', message: 'unable to get local issuer certificate', phase: 'handshake' }),
+          forProbe(c.probe, untrusted('UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'unable to get local issuer certificate')),
         ));
     }
 
@@ -118,7 +135,8 @@ describe('trust', () => {
   });
 
   describe('missing-intermediate: the server sends its leaf without the intermediate', () => {
-    // What you see: UNABLE_TO_VERIFY_LEAF_SIGNATURE 'unable to verify the first certificate'.
+    // What you see: UNABLE_TO_VERIFY_LEAF_SIGNATURE 'unable to verify the first certificate' (Node 24+ appends
+    // '; if the root CA is installed locally, try running Node.js with --use-system-ca').
     // Why: the server sends only its leaf (cert.pem instead of fullchain.pem). The client trusts the root, but
     // the intermediate between leaf and root is neither sent nor trusted, so the leaf's signature cannot be
     // checked. The same site may work in a browser: browsers cache intermediates and fetch a missing one from
@@ -135,7 +153,7 @@ describe('trust', () => {
       describe(`over ${version}`, () => {
         itFailsForEveryProbe(
           broken,
-          { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', message: 'unable to verify the first certificate', phase: 'handshake' },
+          untrusted('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate'),
           { version },
         );
         describe('fix: the server sends leaf + intermediate', () => itSucceedsForEveryProbe(fullChain, { version }));
@@ -146,10 +164,10 @@ describe('trust', () => {
   });
 
   describe("unknown-issuer-leaf-only: a leaf issued by a private root, checked against Node's default roots", () => {
-    // What you see: UNABLE_TO_VERIFY_LEAF_SIGNATURE 'unable to verify the first certificate' — the same as a
-    // missing intermediate, and not the UNABLE_TO_GET_ISSUER_CERT_LOCALLY of private-ca-default-store, although
-    // the cause is the same unknown private root: when the server sends no CA certificate at all, OpenSSL
-    // reports the failure at the leaf itself.
+    // What you see: UNABLE_TO_VERIFY_LEAF_SIGNATURE 'unable to verify the first certificate' (+ the --use-system-ca
+    // hint on Node 24+) — the same as a missing intermediate, and not the UNABLE_TO_GET_ISSUER_CERT_LOCALLY of
+    // private-ca-default-store, although the cause is the same unknown private root: when the server sends no CA
+    // certificate at all, OpenSSL reports the failure at the leaf itself.
     // Why: the server sends one certificate, issued straight from a private root (as mkcert does); the client
     // passes no `ca`, so it trusts Node's bundled Mozilla roots only.
     // Fix: give the client that root — `ca: [root]`, `ca: [...tls.rootCertificates, root]`, or NODE_EXTRA_CA_CERTS.
@@ -159,7 +177,7 @@ describe('trust', () => {
       describe(`over ${version}`, () => {
         itFailsForEveryProbe(
           broken,
-          { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', message: 'unable to verify the first certificate', phase: 'handshake' },
+          untrusted('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate'),
           { version },
         );
         describe('fix: `ca: [root]`', () => itSucceedsForEveryProbe(trusted, { version }));
@@ -170,7 +188,8 @@ describe('trust', () => {
   });
 
   describe('only-intermediate-trusted: the client trusts the intermediate, not the root', () => {
-    // What you see: UNABLE_TO_GET_ISSUER_CERT 'unable to get issuer certificate'.
+    // What you see: UNABLE_TO_GET_ISSUER_CERT 'unable to get issuer certificate' (Node 24+ appends the --use-system-ca
+    // hint, although here the fix is to trust the root, not the system store).
     // Why: the client's only CA is the intermediate. OpenSSL treats a trusted certificate that is not
     // self-signed as one more link, not as the end of the chain, and looks for the intermediate's issuer (the
     // root), which is neither sent nor trusted.
@@ -182,7 +201,7 @@ describe('trust', () => {
       describe(`over ${version}`, () => {
         itFailsForEveryProbe(
           broken,
-          { code: 'UNABLE_TO_GET_ISSUER_CERT', message: 'unable to get issuer certificate', phase: 'handshake' },
+          untrusted('UNABLE_TO_GET_ISSUER_CERT', 'unable to get issuer certificate'),
           { version },
         );
         describe('fix: trust the root (`ca: [root]`)', () => itSucceedsForEveryProbe(trusted, { version }));

@@ -27,8 +27,16 @@ function derTlv(tag: number, value: Buffer): Buffer {
   return Buffer.concat([Buffer.from([tag, 0x80 | lengthBytes.length, ...lengthBytes]), value]);
 }
 
-/** OpenSSL security level 0: lets a server load (and a client accept) what the default level 1 refuses. */
+/** OpenSSL security level 0: lets a server load (and a client accept) what level 1 refuses. */
 const SECURITY_LEVEL_0 = 'DEFAULT@SECLEVEL=0';
+
+/**
+ * OpenSSL security level 1 (80 bits), set on purpose by servers that serve 80-bit material (RSA-1024, DH-1024). Node's
+ * default level differs by build — 1 on Node 20 and 22, 2 on Node 24+ (see specs/support/runtime.ts) — and at level 2
+ * a Node server refuses to load such a key or group at all. Setting the level explicitly makes the server serve the
+ * same weak material on every Node, so the scenario is about what the *client* does with it.
+ */
+const SECURITY_LEVEL_1 = 'DEFAULT@SECLEVEL=1';
 
 export const cryptoStrengthScenarios = [
   defineScenario({
@@ -37,9 +45,9 @@ export const cryptoStrengthScenarios = [
     title: 'Server certificate signed with SHA-1',
     cause:
       'The CA signed the leaf with ecdsa-with-SHA1. SHA-1 collisions are practical (SHAttered, 2017), so OpenSSL 3 ' +
-      'rates SHA-1 signatures below security level 1, the default, and refuses the signature on the leaf. Node has ' +
-      "no code for this error and reports UNSPECIFIED with OpenSSL's reason. (The server here runs at " +
-      'SECLEVEL=0: a Node 20 server refuses to load such a certificate at all.)',
+      "rates SHA-1 signatures below security level 1 (and so below Node's default, level 1 or 2), and refuses the " +
+      "signature on the leaf. Node has no code for this error and reports UNSPECIFIED with OpenSSL's reason. (The " +
+      'server here runs at SECLEVEL=0: a Node 20 server refuses to load such a certificate at all.)',
     fix: 'Reissue the certificate with a SHA-256 signature (any CA has done so by default since 2016).',
     expect: 'reject',
     async setup(pki) {
@@ -110,14 +118,16 @@ export const cryptoStrengthScenarios = [
   defineScenario({
     id: 'rsa-1024-leaf',
     family: 'crypto-strength',
-    title: 'Server certificate with a 1024-bit RSA key',
+    title: 'Server certificate with a 1024-bit RSA key (Node 20 and 22 accept it, Node 24+ refuse it)',
     cause:
       'RSA-1024 gives about 80 bits of security; public CAs stopped issuing it in 2013 and NIST disallowed it ' +
-      "after 2013. Node's OpenSSL runs at security level 1 (80 bits), so Node accepts it by default; a client " +
-      'at SECLEVEL=2 (112 bits, e.g. `ciphers: "DEFAULT@SECLEVEL=2"`) refuses it.',
+      'after 2013. Whether Node accepts it depends on the OpenSSL security level it runs at by default: level 1 ' +
+      '(80 bits) on Node 20 and 22, which accept it; level 2 (112 bits) on Node 24.5+ (OpenSSL 3.5 with its own ' +
+      'default), which refuse it with "EE certificate key too weak". The server here sets SECLEVEL=1 to serve the ' +
+      'key on purpose: a Node 24+ server at its default level refuses to load it ("ee key too small").',
     fix:
       'Generate a new key — EC P-256, or RSA of at least 2048 bits — and reissue the certificate. Clients that ' +
-      'must refuse weak keys raise their security level.',
+      'must refuse weak keys on every Node set their level explicitly (`ciphers: "DEFAULT@SECLEVEL=2"`).',
     expect: 'reject',
     async setup(pki) {
       const weak = await localLeaf('localhost')
@@ -126,7 +136,8 @@ export const cryptoStrengthScenarios = [
         .issuedBy(await pki.intermediateCa())
         .build();
       return {
-        server: { chain: [weak, await pki.intermediateCa()] },
+        // SECLEVEL=1: the 1024-bit key is served on purpose, on every Node (see SECURITY_LEVEL_1).
+        server: { chain: [weak, await pki.intermediateCa()], ciphers: SECURITY_LEVEL_1 },
         client: { trust: [await pki.rootCa()] },
         fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
       };
@@ -138,8 +149,11 @@ export const cryptoStrengthScenarios = [
     title: 'TLS 1.2 DHE key exchange with a 1024-bit group, client requires 2048 bits',
     cause:
       'The server offers only DHE for TLS 1.2 (DHE-RSA-AES128-GCM-SHA256) with 1024-bit DH parameters (Oakley ' +
-      'group 2, the Logjam-era default). The client sets `minDHSize: 2048`, so Node refuses the server key ' +
-      "exchange after OpenSSL accepted it. Node's default minDHSize is 1024, which lets this group through.",
+      'group 2, the Logjam-era default), at SECLEVEL=1 on purpose (at level 2 a Node server refuses to load them). ' +
+      'The client sets `minDHSize: 2048`. At security level 1 (Node 20 and 22) OpenSSL accepts the group and Node ' +
+      "itself refuses it after the handshake (ERR_TLS_DH_PARAM_SIZE); Node's default minDHSize of 1024 would let " +
+      'it through. At level 2 (Node 24+) OpenSSL refuses any DH group under 2048 bits during the handshake ' +
+      '(ERR_SSL_DH_KEY_TOO_SMALL "dh key too small"), whatever minDHSize says.',
     fix:
       'On the server: use ECDHE suites, or DH parameters of at least 2048 bits (`dhparam` with RFC 3526 group 14 ' +
       'or ffdhe2048, or `dhparam: "auto"`).',
@@ -153,7 +167,8 @@ export const cryptoStrengthScenarios = [
         .build();
       const dheOnly = { chain: [rsaLeaf, await pki.intermediateCa()], ciphers: 'DHE-RSA-AES128-GCM-SHA256' };
       return {
-        server: { ...dheOnly, dhparam: dhParamsPem('modp2') },
+        // SECLEVEL=1: the 1024-bit group is served on purpose, on every Node (see SECURITY_LEVEL_1).
+        server: { ...dheOnly, ciphers: `${dheOnly.ciphers}:@SECLEVEL=1`, dhparam: dhParamsPem('modp2') },
         client: { trust: [await pki.rootCa()], minDHSize: 2048 },
         fixed: { server: { ...dheOnly, dhparam: dhParamsPem('modp14') } },
       };

@@ -335,13 +335,18 @@ export const hostnameScenarios = [
   defineScenario({
     id: 'idn-unicode-host',
     family: 'hostname',
-    title: 'Internationalized host name given in Unicode, certificate in punycode',
+    title: 'Internationalized host name given in Unicode, certificate in punycode (Node 20 rejects it)',
     cause:
       'Certificates carry internationalized names in their ASCII (punycode, A-label) form: xn--bcher-kva.test for ' +
-      'bücher.test. tls.connect and https.request take the Unicode name as it is, send it as SNI and compare it ' +
-      'with the A-label, which never matches. (The WHATWG URL parser — fetch, `new URL` — converts it for you.)',
-    fix: 'Convert the name to its A-label before connecting: `url.domainToASCII("bücher.test")` → "xn--bcher-kva.test".',
-    expect: 'reject',
+      'bücher.test. A client must convert the name it was given to its A-label before comparing (RFC 6125 §6.4.2), ' +
+      'as browsers do. tls.connect and https.request send the Unicode `servername` as SNI as it is, in UTF-8; ' +
+      'checkServerIdentity converts it since the CVE-2026-48618 fix (Node 22.23.0, 24.17.0, 26.3.1) and then ' +
+      'accepts the certificate, but Node 20 compares the Unicode name with the A-label, which never matches ' +
+      '(ERR_TLS_CERT_ALTNAME_INVALID). (The WHATWG URL parser — fetch, `new URL` — converts the name for you.)',
+    fix:
+      'Convert the name to its A-label before connecting: `url.domainToASCII("bücher.test")` → "xn--bcher-kva.test" ' +
+      '(needed on Node 20, and for a server that picks its certificate by SNI name).',
+    expect: 'accept',
     async setup(pki) {
       const punycode = await certificate('xn--bcher-kva.test')
         .serverAuth()

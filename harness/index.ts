@@ -12,4 +12,4 @@ export { PROBES, PROBE_NAMES, probeFetch, probeHttpsRequest, probeTlsConnect, ty
 export type { Outcome, Phase, ProbeName, ErrorSummary } from './outcome.ts';
 export type { ServerEvent, ServerBackend, RunningServer } from './servers/backend.ts';
 export { nodeBackend } from './servers/node.ts';
-export { probeInChild, type ChildProbe } from './probes/child.ts';
+export { probeInChild, probeInChildWithStderr, type ChildProbe } from './probes/child.ts';

@@ -1,7 +1,10 @@
+import type { SecureVersion } from 'node:tls';
 import { expect } from 'chai';
+import { pki } from '../certs/index.ts';
+import type { Endpoint } from '../harness/index.ts';
 import { TLS_VERSIONS, ALERT_PREFIX, only } from './support/runtime.ts';
 import { useEndpoint } from './support/endpoints.ts';
-import { itFails, itSucceedsForEveryProbe, opensslError } from './support/expectations.ts';
+import { expectSuccess, itFails, itFailsForEveryProbe, itSucceedsForEveryProbe, opensslError, type ExpectedFailure } from './support/expectations.ts';
 
 describe('client certificates', () => {
   describe('missing-client-cert: the server requires a client certificate and the client sends none', () => {
@@ -66,4 +69,160 @@ describe('client certificates', () => {
       });
     }
   });
+  describe('untrusted-client-cert: the client certificate comes from a CA the server does not trust', () => {
+    // What you see: no TLS error at all, just a close. TLS 1.3: the handshake completes (secureConnect), then the
+    // connection ends — tls.connect reads no response, https says ECONNRESET 'socket hang up', fetch says
+    // UND_ERR_SOCKET 'other side closed'. TLS 1.2: ECONNRESET 'Client network socket disconnected before secure
+    // TLS connection was established' from every client.
+    // Why: a Node server with requestCert + rejectUnauthorized verifies the client certificate after the handshake
+    // and destroys the socket without an alert, so the reason (UNABLE_TO_VERIFY_LEAF_SIGNATURE: the issuer is not
+    // in the server's `ca`) exists only on the server, as the socket's authorizationError.
+    // Fix: present a certificate from a CA the server trusts (or add the client's CA to the server's `ca`).
+    const broken = useEndpoint('untrusted-client-cert');
+    const fixed = useEndpoint('untrusted-client-cert', { fixed: true });
+    itIsDroppedWithoutAlert(broken, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+    for (const version of TLS_VERSIONS) {
+      describe(`fix over ${version}: a client certificate from the trusted client CA`, () =>
+        itSucceedsForEveryProbe(fixed, { version, clientCommonName: 'alice' }));
+    }
+  });
+
+  describe('expired-client-cert: the client certificate has expired', () => {
+    // What you see: the same bare close as for an untrusted client certificate (see above) — no error names the
+    // expiry on the client.
+    // Why: the server checks the client certificate's validity against its clock after the handshake, finds
+    // notAfter in the past (CERT_HAS_EXPIRED) and destroys the socket without an alert.
+    // Fix: renew the client certificate.
+    const broken = useEndpoint('expired-client-cert');
+    const fixed = useEndpoint('expired-client-cert', { fixed: true });
+    itIsDroppedWithoutAlert(broken, 'CERT_HAS_EXPIRED');
+    for (const version of TLS_VERSIONS) {
+      describe(`fix over ${version}: a renewed client certificate`, () =>
+        itSucceedsForEveryProbe(fixed, { version, clientCommonName: 'alice' }));
+    }
+  });
+
+  describe('client-cert-server-auth-eku: the client certificate is for serverAuth only', () => {
+    // What you see: the same bare close as for an untrusted client certificate (see above).
+    // Why: the certificate is from the trusted client CA, but its extendedKeyUsage says serverAuth only; OpenSSL
+    // verifies client certificates for the clientAuth purpose, so the server's verification fails with
+    // INVALID_PURPOSE and the socket is destroyed without an alert.
+    // Fix: issue the client a certificate with extendedKeyUsage clientAuth.
+    const broken = useEndpoint('client-cert-server-auth-eku');
+    const fixed = useEndpoint('client-cert-server-auth-eku', { fixed: true });
+    itIsDroppedWithoutAlert(broken, 'INVALID_PURPOSE');
+    for (const version of TLS_VERSIONS) {
+      describe(`fix over ${version}: a client certificate with extendedKeyUsage clientAuth`, () =>
+        itSucceedsForEveryProbe(fixed, { version, clientCommonName: 'alice' }));
+    }
+  });
+
+  describe('revoked-client-cert: the server checks a CRL that lists the client certificate', () => {
+    // What you see: the same bare close as for an untrusted client certificate (see above).
+    // Why: the server has a CRL from the client CA (`crl` option) listing the certificate's serial number, so its
+    // verification fails with CERT_REVOKED and it destroys the socket without an alert.
+    // Fix: issue the client a new certificate; the CRL stays in place and the new certificate passes it.
+    const broken = useEndpoint('revoked-client-cert');
+    const fixed = useEndpoint('revoked-client-cert', { fixed: true });
+    itIsDroppedWithoutAlert(broken, 'CERT_REVOKED');
+    for (const version of TLS_VERSIONS) {
+      describe(`fix over ${version}: a new, unrevoked client certificate (same server, same CRL)`, () =>
+        itSucceedsForEveryProbe(fixed, { version, clientCommonName: 'alice' }));
+    }
+  });
+
+  describe('client-cert-requested-not-required: the server asks for a certificate but lets the client in without one', () => {
+    // What you see: nothing fails. Every client gets HTTP 200 without a certificate — or with one from a CA the
+    // server does not trust, whose CN even reaches the application.
+    // Why: `requestCert: true` with `rejectUnauthorized: false` makes the client certificate optional: the
+    // handshake succeeds whatever the client sends, and only socket.authorized (false) and authorizationError tell
+    // the application. One that does not check them serves unauthenticated clients.
+    // Fix: require the certificate (`rejectUnauthorized: true`), or check `req.socket.authorized` and refuse.
+    const open = useEndpoint('client-cert-requested-not-required');
+    const required = useEndpoint('client-cert-requested-not-required', { fixed: true });
+    const withoutCertificate = (version: SecureVersion): ExpectedFailure =>
+      version === 'TLSv1.3'
+        ? { code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', message: opensslError('tlsv13 alert certificate required', 116), phase: 'after-secureConnect' }
+        : { code: `${ALERT_PREFIX.code}HANDSHAKE_FAILURE`, message: opensslError(`${ALERT_PREFIX.reason} handshake failure`, 40), phase: 'handshake' };
+    for (const version of TLS_VERSIONS) {
+      describe(`over ${version}`, () => {
+        describe('without a client certificate', () => itSucceedsForEveryProbe(open, { version }));
+        // Node has no separate code for "no certificate sent": the missing issuer of the missing certificate.
+        it("the server's view: secureConnection with authorized === false, authorizationError UNABLE_TO_GET_ISSUER_CERT", async () => {
+          const outcome = await open().probe('tls.connect', only(version));
+          expect(await open().serverView(outcome)).to.deep.equal({
+            kind: 'secure',
+            protocol: version,
+            authorized: false,
+            authorizationError: 'UNABLE_TO_GET_ISSUER_CERT',
+            peerCommonName: undefined,
+            clientPort: outcome.localPort,
+          });
+        });
+        it("with an untrusted client certificate: HTTP 200 for 'mallory', and the server's view says authorized === false", async () => {
+          const mallory = await pki.untrustedClientCert();
+          const outcome = await open().probe('tls.connect', { ...only(version), cert: mallory.certPem, key: mallory.keyPem });
+          expectSuccess(outcome, open(), version, 'mallory');
+          expect(await open().serverView(outcome)).to.deep.equal({
+            kind: 'secure',
+            protocol: version,
+            authorized: false,
+            authorizationError: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+            peerCommonName: 'mallory',
+            clientPort: outcome.localPort,
+          });
+        });
+        describe('fix: the server requires the certificate (rejectUnauthorized: true)', () => {
+          itSucceedsForEveryProbe(required, { version, clientCommonName: 'alice' });
+          // Now a client without a certificate is refused, exactly as in missing-client-cert.
+          itFails(required, 'tls.connect', withoutCertificate(version), { version, with: { cert: undefined, key: undefined } });
+        });
+      });
+    }
+  });
 });
+
+/**
+ * A Node server with requestCert + rejectUnauthorized that refuses a client certificate does so after the
+ * handshake, by destroying the socket without an alert. What each client sees of that close, and what the server
+ * knows (its tlsClientError is a generic ECONNRESET 'socket hang up'; the reason is the socket's authorizationError).
+ */
+function itIsDroppedWithoutAlert(broken: () => Endpoint, authorizationError: string): void {
+  describe('over TLSv1.3', () => {
+    // The client has finished its side of the handshake (secureConnect) before the server verifies its
+    // certificate, so the close arrives afterwards: tls.connect, which reads to the end, finds the connection
+    // closed with no HTTP response; https, waiting for the response, reports 'socket hang up'; undici reports
+    // the close as UND_ERR_SOCKET.
+    const version = 'TLSv1.3';
+    itFails(broken, 'tls.connect', { code: 'NO_RESPONSE', message: 'connection closed without an HTTP response', phase: 'after-secureConnect' }, { version });
+    itFails(broken, 'https.request', { code: 'ECONNRESET', message: 'socket hang up', phase: 'after-secureConnect' }, { version });
+    itFails(broken, 'fetch', { code: 'UND_ERR_SOCKET', message: 'other side closed', phase: 'request' }, { version });
+    it('tls.connect: the handshake had succeeded on the client side (TLSv1.3, server authorized) before the close', async () => {
+      const outcome = await broken().probe('tls.connect', only(version));
+      expect({ protocol: outcome.protocol, authorized: outcome.authorized }).to.deep.equal({ protocol: version, authorized: true });
+    });
+  });
+
+  describe('over TLSv1.2', () => {
+    // The server verifies the certificate before it sends its Finished, so every client sees the connection end
+    // during the handshake.
+    itFailsForEveryProbe(
+      broken,
+      { code: 'ECONNRESET', message: 'Client network socket disconnected before secure TLS connection was established', phase: 'handshake' },
+      { version: 'TLSv1.2' },
+    );
+  });
+
+  for (const version of TLS_VERSIONS) {
+    it(`the server's view over ${version}: tlsClientError ECONNRESET 'socket hang up', authorizationError ${authorizationError}`, async () => {
+      const outcome = await broken().probe('tls.connect', only(version));
+      expect(await broken().serverView(outcome)).to.deep.equal({
+        kind: 'tls-client-error',
+        code: 'ECONNRESET',
+        message: 'socket hang up',
+        authorizationError,
+        clientPort: outcome.localPort,
+      });
+    });
+  }
+}

@@ -21,7 +21,18 @@ const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).
  * For settings Node reads only at start-up, such as NODE_EXTRA_CA_CERTS. All probes share one child, because
  * starting Node costs far more than a probe.
  */
-export function probeInChild(probes: ChildProbe[], env: Record<string, string>): Promise<Outcome[]> {
+export async function probeInChild(probes: ChildProbe[], env: Record<string, string>): Promise<Outcome[]> {
+  return (await probeInChildWithStderr(probes, env)).outcomes;
+}
+
+/**
+ * probeInChild, plus everything the child wrote to stderr: what Node itself prints about the environment it was
+ * given, e.g. the warning for NODE_TLS_REJECT_UNAUTHORIZED=0.
+ */
+export function probeInChildWithStderr(
+  probes: ChildProbe[],
+  env: Record<string, string>,
+): Promise<{ outcomes: Outcome[]; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', TSX_LOADER, CHILD_MAIN], {
       env: { ...process.env, ...env },
@@ -39,7 +50,7 @@ export function probeInChild(probes: ChildProbe[], env: Record<string, string>):
         reject(new Error(`probe child exited ${code ?? signal}: ${Buffer.concat(stderr).toString()}`));
         return;
       }
-      resolve(JSON.parse(Buffer.concat(stdout).toString()) as Outcome[]);
+      resolve({ outcomes: JSON.parse(Buffer.concat(stdout).toString()) as Outcome[], stderr: Buffer.concat(stderr).toString() });
     });
     child.stdin.end(JSON.stringify(probes));
   });

@@ -1,3 +1,5 @@
+import * as net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { failure, type Outcome } from '../outcome.ts';
 import { DEFAULT_PROBE_TIMEOUT_MS, tlsOptions, type ClientOptions, type Target } from './options.ts';
 
@@ -28,9 +30,37 @@ export function fetchAgentClass(): Promise<AgentConstructor> {
     if (typeof dispatcher !== 'object' || dispatcher === null) {
       throw new Error(`this Node (${process.version}) exposes no global undici dispatcher`);
     }
-    return dispatcher.constructor as AgentConstructor;
+    const Agent = dispatcher.constructor as AgentConstructor;
+    await settleHttp1Parser(Agent);
+    return Agent;
   })();
   return bundledAgent;
+}
+
+/**
+ * undici compiles its HTTP/1 parser (llhttp, WebAssembly) asynchronously once it loads, and its first connection
+ * awaits that compile before it attaches its socket listeners. A server that closes the connection inside that
+ * window (a TLS 1.3 client-certificate refusal right after the handshake) goes unnoticed: the first fetch of the
+ * process hangs until its signal aborts it, and destroying its dispatcher then waits forever for a 'close' that has
+ * already happened (observed with undici 6.24.1 in Node 20.20.2, about one run in four). One plain HTTP/1.1
+ * exchange over loopback settles the compile before any probe runs.
+ */
+async function settleHttp1Parser(Agent: AgentConstructor): Promise<void> {
+  const server = net.createServer((socket) =>
+    socket.once('data', () => socket.end('HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n')),
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const dispatcher = new Agent({ connect: {} });
+  try {
+    const { port } = server.address() as AddressInfo;
+    await (await fetch(`http://127.0.0.1:${port}/`, { ...({ dispatcher } as RequestInit) })).arrayBuffer();
+  } finally {
+    await dispatcher.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 }
 
 /** The global `fetch`, trusting the client's CA through a dispatcher whose `connect` carries the TLS options. */

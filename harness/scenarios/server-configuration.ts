@@ -1,5 +1,81 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { certificate } from '../../certs/index.ts';
 import { defineScenario } from '../scenario.ts';
 
+/** The passphrase the server key of wrong-key-passphrase is encrypted with. */
+export const KEY_PASSPHRASE = 'correct horse battery staple';
+
 export const serverConfigurationScenarios = [
-  // scenarios of this family go here (see control.ts for the shape)
-].map(defineScenario);
+  defineScenario({
+    id: 'key-certificate-mismatch',
+    family: 'server-configuration',
+    title: "The server's private key does not belong to its certificate",
+    cause:
+      'The server is configured with a certificate and the private key of another one (the key of the previous ' +
+      'certificate after a renewal, files from two environments, the wrong file from a bundle). OpenSSL compares ' +
+      'the public key in the certificate with the private key when the secure context is built, so ' +
+      'tls.createSecureContext — and with it https.createServer — throws before the server listens: no client ' +
+      'ever connects.',
+    fix:
+      'Give the server the key the certificate was issued for (compare `openssl x509 -pubkey` with ' +
+      '`openssl pkey -pubout`), or reissue the certificate for the key you have.',
+    expect: 'reject',
+    async setup(pki) {
+      const other = await certificate('localhost').label('another certificate').serverAuth().dns('localhost')
+        .issuedBy(await pki.intermediateCa())
+        .build();
+      const chain = [await pki.serverLeaf(), await pki.intermediateCa()];
+      return {
+        server: { chain, raw: { key: other.keyPem } },
+        client: { trust: [await pki.rootCa()] },
+        fixed: { server: { chain } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'wrong-key-passphrase',
+    family: 'server-configuration',
+    title: "The server's encrypted private key is given the wrong passphrase",
+    cause:
+      'The key is an encrypted PKCS#8 PEM ("BEGIN ENCRYPTED PRIVATE KEY") and the `passphrase` option does not ' +
+      'decrypt it (a wrong or stale secret, or none at all: both look the same). Decryption fails while the ' +
+      'secure context is built, so https.createServer throws "bad decrypt" before the server listens.',
+    fix: 'Pass the passphrase the key was encrypted with, or decrypt the key once and protect the file instead.',
+    expect: 'reject',
+    async setup(pki) {
+      const leaf = await pki.serverLeaf();
+      const chain = [leaf, await pki.intermediateCa()];
+      const encrypted = createPrivateKey(leaf.keyPem)
+        .export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: KEY_PASSPHRASE })
+        .toString();
+      return {
+        server: { chain, raw: { key: encrypted, passphrase: 'correct horse battery stable' } },
+        client: { trust: [await pki.rootCa()] },
+        fixed: { server: { chain, raw: { key: encrypted, passphrase: KEY_PASSPHRASE } } },
+      };
+    },
+  }),
+  defineScenario({
+    id: 'der-instead-of-pem',
+    family: 'server-configuration',
+    title: 'The server certificate is given in DER where PEM is expected',
+    cause:
+      "Node's `cert` option takes PEM text; the server was given the certificate's binary DER encoding (a .cer or " +
+      '.der file read with fs.readFileSync, as Windows and Java tools export it). OpenSSL looks for a ' +
+      '"-----BEGIN" line, finds none, and https.createServer throws before the server listens.',
+    fix:
+      'Convert the certificate to PEM — `openssl x509 -inform der -in server.der -out server.pem`, or ' +
+      '`new crypto.X509Certificate(der).toString()` — and send the intermediate along with it.',
+    expect: 'reject',
+    async setup(pki) {
+      const leaf = await pki.serverLeaf();
+      const intermediate = await pki.intermediateCa();
+      const der = new X509Certificate(leaf.certPem).raw;
+      return {
+        server: { chain: [leaf, intermediate], raw: { cert: der } },
+        client: { trust: [await pki.rootCa()] },
+        fixed: { server: { chain: [leaf, intermediate], raw: { cert: new X509Certificate(der).toString() + intermediate.certPem } } },
+      };
+    },
+  }),
+];

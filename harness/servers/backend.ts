@@ -10,7 +10,13 @@ export type ServerEvent = (
       /** The client certificate's subject CN, when the client sent one. */
       peerCommonName: string | undefined;
     }
-  | { kind: 'tls-client-error'; code: string | undefined; message: string }
+  | {
+      kind: 'tls-client-error';
+      code: string | undefined;
+      message: string;
+      /** Why the client certificate was refused, when the handshake completed and verification then failed. */
+      authorizationError?: string;
+    }
 ) & {
   /** The client's port: ties the event to the probe that made the connection (Outcome.localPort). */
   clientPort: number | undefined;

@@ -56,8 +56,23 @@ function httpsServer(scenario: Scenario, recipe: ServerRecipe, events: EventQueu
       clientPort: socket.remotePort,
     });
   });
+  // A server with rejectUnauthorized that dislikes the client's certificate destroys the socket right after the
+  // handshake, without an alert; Node then reports tlsClientError ECONNRESET 'socket hang up' for a socket whose
+  // handle is gone, so its remotePort reads undefined. 'keylog' is the one server event that hands over the
+  // TLSSocket during the handshake, while the port can still be read.
+  const clientPorts = new WeakMap<tls.TLSSocket, number>();
+  server.on('keylog', (_line: Buffer, socket: tls.TLSSocket) => {
+    if (!clientPorts.has(socket) && socket.remotePort !== undefined) clientPorts.set(socket, socket.remotePort);
+  });
   server.on('tlsClientError', (error: Error & { code?: string }, socket: tls.TLSSocket) => {
-    events.push({ kind: 'tls-client-error', code: error.code, message: error.message, clientPort: socket.remotePort });
+    events.push({
+      kind: 'tls-client-error',
+      code: error.code,
+      message: error.message,
+      // Set when the handshake completed and the client certificate then failed verification.
+      ...(socket.authorizationError ? { authorizationError: String(socket.authorizationError) } : {}),
+      clientPort: socket.remotePort ?? clientPorts.get(socket),
+    });
   });
   return server;
 }

@@ -79,6 +79,7 @@ export async function startEndpoint(id: string | Scenario, options: StartOptions
     ...(client.rejectUnauthorized !== undefined ? { rejectUnauthorized: client.rejectUnauthorized } : {}),
     ...(client.checkServerIdentity ? { checkServerIdentity: client.checkServerIdentity } : {}),
     ...(client.minDHSize !== undefined ? { minDHSize: client.minDHSize } : {}),
+    ...(client.timeoutMs !== undefined ? { timeoutMs: client.timeoutMs } : {}),
   });
   return {
     scenario,

@@ -54,6 +54,8 @@ export interface ServerRecipe {
   dhparam?: string;
   /** ALPN protocols the server accepts, in preference order. */
   alpn?: string[];
+  /** Serve HTTP/2 (node:http2): ALPN h2 only, or h2 and http/1.1 with `allowHTTP1`. */
+  http2?: { allowHTTP1: boolean };
   /** Other chains by SNI name; `chain` is served when the name is unknown or the client sends no SNI. */
   sni?: Record<string, Credential[]>;
   clientAuth?: ClientAuth;
@@ -84,6 +86,8 @@ export interface ClientSetup {
   checkServerIdentity?: (hostname: string, cert: PeerCertificate) => Error | undefined;
   /** Smallest DHE group (bits) the client accepts (`minDHSize`; Node's default is 1024). */
   minDHSize?: number;
+  /** The probes' upper bound for this scenario (e.g. a server that never answers), instead of the 5 s default. */
+  timeoutMs?: number;
 }
 
 /** The server and client of a scenario, and the same pair after its fix has been applied. */

@@ -185,7 +185,7 @@ describe('protocol', () => {
     // Fix: bound every connection with a timeout, and connect to a port that serves TLS.
     const broken = useEndpoint('handshake-never-completes');
     const fixed = useEndpoint('handshake-never-completes', { fixed: true });
-    const timeoutMs = 300;
+    const timeoutMs = 300; // the scenario's own client timeout (its ClientSetup.timeoutMs), stated here for the titles
     for (const probe of ['tls.connect', 'https.request'] as const) {
       it(`${probe} fails with PROBE_TIMEOUT: 'no outcome within ${timeoutMs} ms' (still in the handshake)`, async () => {
         const outcome = await broken().probe(probe, { timeoutMs });
@@ -216,8 +216,8 @@ describe('protocol', () => {
     // no_application_protocol alert (its own error: 'no application protocol').
     // A client that offers no ALPN at all gets through. fetch never is that client: up to undici 7 (Node 20–24)
     // its connector offers exactly http/1.1, whatever ALPNProtocols its options carry, so it fails like the others;
-    // undici 8 (Node 26) offers h2 as well, so for it there is no mismatch at all.
-    // Fix: make the lists overlap — here the server also accepts http/1.1.
+    // undici 8 (Node 26) offers h2 as well, so for it there is no mismatch: it speaks HTTP/2 and succeeds.
+    // Fix: make the lists overlap — here the server also accepts http/1.1 (allowHTTP1: true).
     const broken = useEndpoint('alpn-mismatch');
     const fixed = useEndpoint('alpn-mismatch', { fixed: true });
     const noApplicationProtocol = (probe: ProbeName) =>
@@ -227,16 +227,25 @@ describe('protocol', () => {
         itFails(broken, 'tls.connect', noApplicationProtocol('tls.connect'), { version });
         itFails(broken, 'https.request', noApplicationProtocol('https.request'), { version });
         if (FETCH_OFFERS_H2) {
-          // ALPN settles on h2, and what answers is the node backend's HTTP/1.1 server: the outcome would be the
-          // backend's, not Node's, so it is not asserted. Against a real HTTP/2 server this fetch succeeds.
-          it('fetch (undici ≥ 8 offers h2 and http/1.1): not asserted — it negotiates h2, which the node backend does not speak');
+          describe('fetch on undici ≥ 8 (Node 26) offers h2 too: ALPN settles on h2', () =>
+            itSucceeds(broken, 'fetch', { version }));
         } else {
           itFails(broken, 'fetch', noApplicationProtocol('fetch'), { version });
         }
         itShowsServerError(broken, 'ERR_SSL_NO_APPLICATION_PROTOCOL', 'no application protocol', version);
-        describe('a client that offers no ALPN', () => {
-          itSucceeds(broken, 'tls.connect', { version, with: { ALPNProtocols: undefined } });
-          itSucceeds(broken, 'https.request', { version, with: { ALPNProtocols: undefined } });
+        describe('a client that offers no ALPN completes the handshake, but meets an HTTP/2-only server', () => {
+          // With no ALPN the TLS handshake succeeds; http2.createSecureServer then gets HTTP/1.1 bytes and, with no
+          // 'unknownProtocol' listener, answers 'HTTP/1.0 403 Forbidden' and closes.
+          for (const probe of ['tls.connect', 'https.request'] as const) {
+            it(`${probe} completes the handshake over ${version} and reads HTTP status 403 (Forbidden)`, async () => {
+              const outcome = await broken().probe(probe, { ...only(version), ALPNProtocols: undefined });
+              expect({ ok: outcome.ok, status: outcome.status, protocol: outcome.protocol }, explain(outcome)).to.deep.equal({
+                ok: true,
+                status: 403,
+                protocol: version,
+              });
+            });
+          }
         });
         if (!FETCH_OFFERS_H2) {
           describe("fetch with no ALPNProtocols in its options: undici offers http/1.1 all the same", () =>

@@ -47,7 +47,7 @@ export function probeTlsConnect(target: Target, client: ClientOptions): Promise<
 }
 
 function responseOutcome(raw: string, connection: Partial<Outcome>): Outcome {
-  const status = /^HTTP\/1\.1 (\d{3}) /.exec(raw);
+  const status = /^HTTP\/1\.[01] (\d{3}) /.exec(raw);
   if (!status) {
     const error = Object.assign(new Error('connection closed without an HTTP response'), { code: 'NO_RESPONSE' });
     return failure('tls.connect', 'after-secureConnect', error, connection);

@@ -123,7 +123,8 @@ export const protocolScenarios = [
     async setup(pki) {
       return {
         server: { chain: [], behaviour: 'silent' },
-        client: { trust: [await pki.rootCa()] },
+        // The probes stand in for the application's own timeout; 300 ms is ample on loopback.
+        client: { trust: [await pki.rootCa()], timeoutMs: 300 },
         fixed: { server: { chain: await healthyChain(pki) } },
       };
     },
@@ -133,21 +134,20 @@ export const protocolScenarios = [
     family: 'protocol',
     title: 'ALPN: the server accepts only h2, the client offers only http/1.1',
     cause:
-      'The server lists ALPN protocols — here only h2, as an HTTP/2-only server (gRPC, http2.createSecureServer ' +
-      'without allowHTTP1) does — and the client offers only http/1.1. RFC 7301 has the server refuse with a ' +
+      'The server is an HTTP/2-only server (http2.createSecureServer without allowHTTP1, as gRPC servers are): its ' +
+      'only ALPN protocol is h2. The client offers only http/1.1. RFC 7301 has the server refuse with a ' +
       'no_application_protocol alert, and Node does. A client that offers no ALPN at all is let through. fetch ' +
-      "cannot be that client: up to undici 7 (Node 24) its connector always offers exactly http/1.1; undici 8 " +
-      '(Node 26) offers h2 as well.',
+      'offers exactly http/1.1 up to undici 7 (Node 20–24) and fails the same way; undici 8 (Node 26) offers h2 ' +
+      'as well, so its fetch speaks HTTP/2 and succeeds.',
     fix:
-      'Make the lists overlap: the server also accepts http/1.1 (allowHTTP1: true on an HTTP/2 server), or the ' +
-      'client offers h2 (node:http2, or undici with allowH2).',
+      'Make the lists overlap: the server also accepts http/1.1 (allowHTTP1: true), or the client speaks h2 ' +
+      '(node:http2, or undici with allowH2).',
     expect: 'reject',
     async setup(pki) {
       return {
-        server: { chain: await healthyChain(pki), alpn: ['h2'] },
+        server: { chain: await healthyChain(pki), http2: { allowHTTP1: false } },
         client: { trust: [await pki.rootCa()], alpn: ['http/1.1'] },
-        // The harness's server speaks HTTP/1.1, so its fixed list names exactly that.
-        fixed: { server: { chain: await healthyChain(pki), alpn: ['http/1.1'] } },
+        fixed: { server: { chain: await healthyChain(pki), http2: { allowHTTP1: true } } },
       };
     },
   }),

@@ -1,3 +1,4 @@
+import * as http2 from 'node:http2';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
@@ -38,13 +39,20 @@ export const nodeBackend: ServerBackend = {
   },
 };
 
-function httpsServer(scenario: Scenario, recipe: ServerRecipe, events: EventQueue): https.Server {
-  const server = https.createServer(serverOptions(recipe), (request, response) => {
-    const socket = request.socket as tls.TLSSocket;
-    response.setHeader('connection', 'close');
-    response.setHeader('content-type', 'text/plain; charset=utf-8');
-    response.end(successBody(scenario.id, socket.getProtocol(), socket.getPeerCertificate()?.subject?.CN));
-  });
+function httpsServer(scenario: Scenario, recipe: ServerRecipe, events: EventQueue): tls.Server {
+  const answer = (socket: tls.TLSSocket) => successBody(scenario.id, socket.getProtocol(), socket.getPeerCertificate()?.subject?.CN);
+  const server: tls.Server = recipe.http2
+    ? // An HTTP/2 server: ALPN h2 (plus http/1.1 when allowHTTP1), answered through the compatibility API.
+      http2.createSecureServer({ ...serverOptions(recipe), allowHTTP1: recipe.http2.allowHTTP1 }, (request, response) => {
+        if (request.httpVersionMajor === 1) response.setHeader('connection', 'close');
+        response.setHeader('content-type', 'text/plain; charset=utf-8');
+        response.end(answer(request.socket as tls.TLSSocket));
+      })
+    : https.createServer(serverOptions(recipe), (request, response) => {
+        response.setHeader('connection', 'close');
+        response.setHeader('content-type', 'text/plain; charset=utf-8');
+        response.end(answer(request.socket as tls.TLSSocket));
+      });
   server.on('secureConnection', (socket: tls.TLSSocket) => {
     const peer = socket.getPeerCertificate();
     events.push({

@@ -26,10 +26,18 @@ export interface ScenarioObservations {
 }
 
 /**
- * Strip what varies between runs and builds from an OpenSSL error line — the thread id prefix and the source file
- * and line — and keep what the error means: packed code, library, function, reason, and the alert number.
+ * Strip what varies between runs and builds — an OpenSSL error line's thread id prefix and source file and line,
+ * fingerprints of this run's certificates — and keep what the error means: packed code, library, function, reason,
+ * and the alert number.
  */
 export function normalizeMessage(message: string): string {
+  return stripOpenSslLocation(message).replace(FINGERPRINT, '<fingerprint>');
+}
+
+/** A colon-separated SHA-1/SHA-256 fingerprint: it names a certificate minted for this run only. */
+const FINGERPRINT = /\b(?:[0-9A-F]{2}:){19,31}[0-9A-F]{2}\b/g;
+
+function stripOpenSslLocation(message: string): string {
   return message.replace(
     /(?:^|(?<=\s))[0-9A-F]+:error:([0-9A-F]{8}):([^:]+):([^:]+):([^:\n]+):[^\n]*?(?::SSL alert number (\d+))?\n?$/,
     (_match, code: string, lib: string, func: string, reason: string, alert: string | undefined) =>

@@ -1,0 +1,236 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type { CheckResult } from '../harness/cli/check.ts';
+import { SCENARIOS } from '../harness/index.ts';
+import { REPO, activeResources, cli, expectNothingLeft, findExecutable, harnessTempDirs, muteWeakDhWarnings, requireTool, type CliRun } from './support/cli.ts';
+
+// `tls-harness check -- CMD ARGS…` runs CMD ARGS… <host> <port> [<ca-bundle>] once per scenario (a trytls client
+// stub), reads ACCEPT / REJECT / UNSUPPORTED from its last line and grades it against what a strict client must do.
+// The shipped stubs are graded on the whole catalog here, and every PASS, FAIL and SKIP is pinned.
+
+const python = findExecutable('/usr/bin/python3', 'python3'); // /usr/bin first: a pyenv shim costs ~0.7 s a start
+const curl = findExecutable('curl');
+const stub = (name: string) => join(REPO, 'stubs', name);
+
+/**
+ * Scenarios no stub is graded on, and why (a fragment of the reason check prints): the verdict assumes a client
+ * setting that host, port and CA bundle cannot carry, a host name whose fate depends on how the client spells it on
+ * the wire, or a server that cannot start at all.
+ */
+const SKIPPED: Record<string, string> = {
+  'trailing-dot-sni': 'the host name localhost. ends in a dot: the verdict depends on whether the client sends the dot in SNI',
+  'idn-unicode-host': 'the host name bücher.test is not ASCII',
+  'dhe-1024': 'the client demands DH groups of at least 2048 bits (minDHSize)',
+  'revoked-leaf': 'the client checks the chain against 2 CRL(s)',
+  'revoked-intermediate': 'the client checks the chain against 2 CRL(s)',
+  'crl-for-issuer-only': 'the client checks the chain against 1 CRL(s)',
+  'expired-crl': 'the client checks the chain against 2 CRL(s)',
+  'crl-not-yet-valid': 'the client checks the chain against 2 CRL(s)',
+  'untrusted-client-cert': 'the client presents a certificate',
+  'expired-client-cert': 'the client presents a certificate',
+  'client-cert-server-auth-eku': 'the client presents a certificate',
+  'revoked-client-cert': 'the client presents a certificate',
+  'tls13-server-tls12-client': "the client's highest TLS version is TLSv1.2",
+  'no-shared-cipher': 'the client offers only the ciphers ECDHE-ECDSA-CHACHA20-POLY1305',
+  'alpn-mismatch': 'the client offers ALPN http/1.1',
+  'reject-unauthorized-false': 'the client sets rejectUnauthorized: false',
+  'certificate-pin-mismatch': 'the client checks the server identity with a function of its own',
+  'key-certificate-mismatch': 'the server cannot start (ERR_OSSL_X509_KEY_VALUES_MISMATCH',
+  'wrong-key-passphrase': 'the server cannot start (ERR_OSSL_BAD_DECRYPT',
+  'der-instead-of-pem': 'the server cannot start (ERR_OSSL_PEM_NO_START_LINE',
+};
+
+/** A revoked certificate with no CRL and no OCSP: no client that fetches nothing can know. Every stub accepts it. */
+const REVOKED_NO_CRL = { 'revoked-no-crl': 'no client learns of a revocation it is given no CRL for' };
+
+interface StubCase {
+  name: string;
+  command: () => string[];
+  missing?: () => string | undefined;
+  /** The scenarios it FAILs, and why. Everything not failed and not skipped PASSes. */
+  fails: Record<string, string>;
+  /** How the it-title names the FAILs (default: by id). */
+  failTitle?: string;
+}
+
+const STRICT_STUBS: StubCase[] = [
+  { name: 'stubs/node.mjs (node:https, made strict)', command: () => [process.execPath, stub('node.mjs')], fails: { ...REVOKED_NO_CRL } },
+  {
+    name: 'stubs/python.py (ssl.create_default_context, made strict)',
+    command: () => [python as string, stub('python.py')],
+    missing: () => (python ? undefined : 'python3 is not installed'),
+    fails: { ...REVOKED_NO_CRL },
+  },
+  {
+    name: 'stubs/curl.sh (curl as it comes)',
+    command: () => [stub('curl.sh')],
+    missing: () => (curl ? undefined : 'curl is not installed'),
+    fails: {
+      ...REVOKED_NO_CRL,
+      'cn-only': 'curl still matches the subject CN when a certificate has no subjectAltName',
+      'only-intermediate-trusted': 'curl lets a trusted intermediate end the chain (it sets X509_V_FLAG_PARTIAL_CHAIN)',
+    },
+  },
+];
+
+/** Rejections even a client with verification switched off gets: the connection itself fails. */
+const REJECTED_WITHOUT_VERIFICATION = [
+  'rsa-512-leaf',
+  'missing-client-cert',
+  'legacy-tls-server',
+  'plain-http-on-tls-port',
+  'closed-before-handshake',
+  'handshake-never-completes',
+  'oversize-certificate',
+];
+const graded = SCENARIOS.filter((s) => !(s.id in SKIPPED));
+const LAX_STUB: StubCase = {
+  name: 'stubs/lax-curl.sh (curl --insecure: verification off)',
+  command: () => [stub('lax-curl.sh')],
+  missing: () => (curl ? undefined : 'curl is not installed'),
+  failTitle: `every scenario a strict client must reject, except the ${REJECTED_WITHOUT_VERIFICATION.length} whose connection fails whatever the client verifies`,
+  fails: Object.fromEntries(
+    graded.filter((s) => s.expect === 'reject' && !REJECTED_WITHOUT_VERIFICATION.includes(s.id)).map((s) => [s.id, 'verification is off']),
+  ),
+};
+
+function results(run: CliRun): { rows: CheckResult[]; summary: { passed: number; failed: number; skipped: number } } {
+  const lines = run.out.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { rows: lines.slice(0, -1) as unknown as CheckResult[], summary: lines.at(-1) as { passed: number; failed: number; skipped: number } };
+}
+
+const ids = (rows: CheckResult[], result: CheckResult['result']) => rows.filter((r) => r.result === result).map((r) => r.id);
+
+describe('tls-harness check: any TLS client, graded against the catalog', function () {
+  muteWeakDhWarnings();
+  // The four stubs run concurrently, three processes each at a time: their start-up dominates.
+  const runs = new Map<string, CliRun>();
+  before(async function () {
+    this.timeout(180_000);
+    await Promise.all(
+      [...STRICT_STUBS, LAX_STUB]
+        .filter((c) => c.missing?.() === undefined)
+        .map(async (c) => runs.set(c.name, await cli(['check', '--json', '--timeout', '6', '--jobs', '3', '--', ...c.command()]))),
+    );
+  });
+
+  for (const stubCase of [...STRICT_STUBS, LAX_STUB]) {
+    const failed = Object.keys(stubCase.fails);
+    const passed = graded.filter((s) => !failed.includes(s.id)).map((s) => s.id);
+    describe(stubCase.name, () => {
+      const run = () => {
+        const result = runs.get(stubCase.name);
+        if (!result) throw new Error(`${stubCase.name} did not run`);
+        return result;
+      };
+      beforeEach(function () {
+        const missing = stubCase.missing?.();
+        requireTool(this, missing === undefined ? 'present' : undefined, missing ?? '');
+      });
+
+      it(`exits 1 and ends with {"passed":${passed.length},"failed":${failed.length},"skipped":${Object.keys(SKIPPED).length}}`, () => {
+        const { summary } = results(run());
+        expect({ code: run().code, summary }).to.deep.equal({ code: 1, summary: { passed: passed.length, failed: failed.length, skipped: Object.keys(SKIPPED).length } });
+      });
+
+      it(`FAILs ${stubCase.failTitle ?? failed.map((id) => `${id} (${stubCase.fails[id]})`).join(', ')}: ${failed.length}, each a reject it ACCEPTed`, () => {
+        const { rows } = results(run());
+        expect(ids(rows, 'FAIL')).to.deep.equal([...failed].sort(byCatalog));
+        for (const row of rows.filter((r) => r.result === 'FAIL')) {
+          expect(row, JSON.stringify(row)).to.include({ expect: 'reject', verdict: 'ACCEPT' });
+        }
+      });
+
+      it(`PASSes the other ${passed.length} scenarios, and SKIPs the ${Object.keys(SKIPPED).length} no stub is graded on, each with its reason`, () => {
+        const { rows } = results(run());
+        expect(ids(rows, 'PASS')).to.deep.equal(passed);
+        expect(ids(rows, 'SKIP')).to.deep.equal(SCENARIOS.filter((s) => s.id in SKIPPED).map((s) => s.id));
+        for (const row of rows.filter((r) => r.result === 'SKIP')) expect(row.reason, row.id).to.include(SKIPPED[row.id]);
+      });
+    });
+  }
+
+  describe('the stub convention', () => {
+    it('the stub gets <host> <port> [<ca-bundle>] and TLS_HARNESS_ADDRESS=127.0.0.1; the bundle is left out where the client trusts the system store', async () => {
+      const script = 'echo "host=$1 port=$2 ca=${3:+bundle} address=$TLS_HARNESS_ADDRESS scenario=$TLS_HARNESS_SCENARIO"; echo ACCEPT';
+      const only = 'healthy,ip-literal-vs-dns-san,wildcard-one-level,private-ca-default-store';
+      const run = await cli(['check', '--json', '--only', only, '--', 'sh', '-c', script, 'stub']);
+      const context = results(run).rows.map((r) => r.context?.replace(/port=\d+/, 'port=N'));
+      expect(context).to.deep.equal([
+        'host=localhost port=N ca=bundle address=127.0.0.1 scenario=healthy',
+        'host=a.example.test port=N ca=bundle address=127.0.0.1 scenario=wildcard-one-level',
+        'host=127.0.0.1 port=N ca=bundle address=127.0.0.1 scenario=ip-literal-vs-dns-san',
+        'host=localhost port=N ca= address=127.0.0.1 scenario=private-ca-default-store',
+      ]);
+    });
+
+    it('prints one line per scenario with the stub’s own words, then "N passed, M failed, K skipped"; exit 0 when nothing failed', async () => {
+      const run = await cli(['check', '--only', 'healthy,expired-leaf,revoked-no-crl', '--skip', 'revoked-no-crl', '--', process.execPath, stub('node.mjs')]);
+      expect(run).to.deep.equal({
+        code: 0,
+        out:
+          'PASS  healthy         expected accept, got ACCEPT — TLSv1.3 HTTP 200\n' +
+          'PASS  expired-leaf    expected reject, got REJECT — CERT_HAS_EXPIRED: certificate has expired\n' +
+          'SKIP  revoked-no-crl  skipped on the command line (--skip)\n' +
+          '2 passed, 0 failed, 1 skipped\n',
+        err: '',
+      });
+    });
+
+    it('a stub that honours no TLS_HARNESS_ADDRESS fails the canary, so the named-host scenarios are SKIPped, not mis-graded', async function () {
+      requireTool(this, curl, 'curl is not installed');
+      // Resolves a.b.example.test by DNS, finds nothing, and says REJECT: right for the wrong reason.
+      const script = 'curl -s -o /dev/null --cacert "$3" "https://$1:$2/" && echo ACCEPT || echo REJECT';
+      const run = await cli(['check', '--json', '--only', 'healthy,wildcard-too-deep', '--', 'sh', '-c', script, 'stub']);
+      const [healthy, deep] = results(run).rows;
+      expect(healthy).to.include({ id: 'healthy', result: 'PASS' });
+      expect(deep).to.include({ id: 'wildcard-too-deep', result: 'SKIP' });
+      expect(deep?.reason).to.match(/^the host is a\.b\.example\.test, and the stub did not accept the canary https:\/\/canary\.tls-harness\.test\/ \(REJECT\); it seems not to connect to TLS_HARNESS_ADDRESS/);
+    });
+
+    it('no verdict is a FAIL with the reason: a stub killed at --timeout (with what it started), one that prints no verdict; UNSUPPORTED is a SKIP', async () => {
+      const nap = `${30 + (process.pid % 60)}.${Date.now() % 997}`; // a sleep no other process is doing
+      const script = `case $TLS_HARNESS_SCENARIO in healthy) echo hello ;; expired-leaf) echo "not today" ; echo UNSUPPORTED ;; *) sleep ${nap} ;; esac`;
+      const run = await cli(['check', '--json', '--timeout', '1', '--only', 'healthy,expired-leaf,wrong-host', '--', 'sh', '-c', script, 'stub']);
+      const rows = results(run).rows.map(({ id, result, reason, context }) => ({ id, result, reason, context }));
+      expect({ code: run.code, rows }).to.deep.equal({
+        code: 1,
+        rows: [
+          { id: 'healthy', result: 'FAIL', reason: 'no verdict: the stub ended with "hello" (exit code 0)', context: undefined },
+          { id: 'expired-leaf', result: 'SKIP', reason: 'the stub says UNSUPPORTED', context: 'not today' },
+          { id: 'wrong-host', result: 'FAIL', reason: 'no verdict within 1 s: the stub was killed', context: undefined },
+        ],
+      });
+      expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).to.not.match(new RegExp(`^sleep ${nap.replace('.', '\\.')}$`, 'm'));
+    });
+  });
+
+  describe('bad input: one line on stderr, exit code 2, nothing started', () => {
+    const cases: Array<[string, string[], string]> = [
+      ['an unknown scenario id', ['--only', 'no-such-scenario', '--', 'true'], 'tls-harness: unknown scenario: no-such-scenario (see `tls-harness catalog`)\n'],
+      ['a missing stub command', ['--', './stubs/no-such-stub.sh'], 'tls-harness: stub command not found: ./stubs/no-such-stub.sh\n'],
+      ['a stub that is not executable', ['--', './README.md'], 'tls-harness: stub command is not executable: ./README.md (chmod +x, or run it through its interpreter)\n'],
+      ['no stub command at all', [], 'tls-harness: no stub command given: tls-harness check [options] -- CMD [ARGS…]\n'],
+      ['a bad --timeout', ['--timeout', 'soon', '--', 'true'], 'tls-harness: --timeout must be a positive number of seconds, not "soon"\n'],
+    ];
+    for (const [what, args, message] of cases) {
+      it(`${what}: ${JSON.stringify(message.trim())}`, async () => {
+        const [resources, temps] = [activeResources(), harnessTempDirs()];
+        expect(await cli(['check', ...args])).to.deep.equal({ code: 2, out: '', err: message });
+        await expectNothingLeft(resources, temps);
+      });
+    }
+  });
+
+  it('--help describes the stub convention', async () => {
+    const { code, out } = await cli(['check', '--help']);
+    expect(code).to.equal(0);
+    expect(out).to.match(/^Usage: tls-harness check \[--json\] \[--only ids\]/);
+    expect(out).to.include('CMD ARGS… <host> <port> [<ca-bundle>]').and.include('TLS_HARNESS_ADDRESS=127.0.0.1');
+  });
+});
+
+function byCatalog(a: string, b: string): number {
+  return SCENARIOS.findIndex((s) => s.id === a) - SCENARIOS.findIndex((s) => s.id === b);
+}

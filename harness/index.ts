@@ -13,3 +13,5 @@ export type { Outcome, Phase, ProbeName, ErrorSummary } from './outcome.ts';
 export type { ServerEvent, ServerBackend, RunningServer } from './servers/backend.ts';
 export { nodeBackend } from './servers/node.ts';
 export { probeInChild, probeInChildWithStderr, type ChildProbe } from './probes/child.ts';
+export { EXTERNAL_PROBES, EXTERNAL_PROBE_NAMES, externalClient, type ExternalProbe, type ExternalClient } from './probes/external/index.ts';
+export type { ExternalOutcome, ExternalProbeName } from './outcome.ts';

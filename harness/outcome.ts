@@ -65,3 +65,46 @@ export function failure(probe: ProbeName, phase: Phase, error: unknown, extra: P
     ...extra,
   };
 }
+
+/** External clients the harness drives as child processes (harness/probes/external/). */
+export type ExternalProbeName = 'curl' | 'openssl s_client' | 'python ssl';
+
+/**
+ * What one external client observed: the Outcome model, plus what each tool itself reports. Messages are stored
+ * normalized (see normalizeToolMessage): no thread ids, source lines, ports or timings.
+ * - curl: `exitCode` and its error line `curl: (N) <message>`;
+ * - openssl s_client: `exitCode`, `verify` (`Verify return code: N (reason)`), `alerts` (its `-state` alert lines)
+ *   and `message` (the OpenSSL error lines);
+ * - python ssl: `errorName` (the exception class, e.g. SSLCertVerificationError) and `message` (`str(exception)`).
+ */
+export interface ExternalOutcome {
+  probe: ExternalProbeName;
+  ok: boolean;
+  /** `handshake` or `after-secureConnect` where the tool shows it (s_client, python); `request` for curl (opaque). */
+  phase: Phase;
+  /** The process exit code (curl, s_client); undefined when the harness had to kill the process. */
+  exitCode?: number;
+  /** True when the harness killed the process at its timeout (a tool without a timeout of its own). */
+  killed?: boolean;
+  /**
+   * The harness's verdict where the tool reports no error of its own: `NO_RESPONSE` (the connection ended without
+   * an HTTP response), `PROBE_TIMEOUT` (killed at the timeout).
+   */
+  code?: 'NO_RESPONSE' | 'PROBE_TIMEOUT';
+  /** The tool's error, normalized: curl's message after `curl: (N) `, s_client's error lines, python's str(e). */
+  message?: string;
+  /** The exception class (python). */
+  errorName?: string;
+  /** The wrapped error (python urllib's URLError carries the ssl error as its `reason`). */
+  cause?: ErrorSummary;
+  /** s_client's `Verify return code: N (reason)` as `N (reason)`; python's `verify_code` (verify_message). */
+  verify?: string;
+  /** s_client's own report of the failed check, `verify error:num=N:reason`, as `N:reason` (both TLS versions). */
+  verifyError?: string;
+  /** Alerts as s_client's `-state` prints them, e.g. `write:fatal:certificate expired`. */
+  alerts?: string[];
+  /** Negotiated protocol (`TLSv1.3`, `TLSv1.2`) when the tool reports it. */
+  protocol?: string;
+  status?: number;
+  body?: string;
+}

@@ -32,10 +32,10 @@ export interface ClientAuth {
 
 /**
  * What the listening socket does. `tls` is a real TLS server; the others model servers that are not TLS at all or
- * that misbehave before the handshake: `plain-http` answers with HTTP/1.1 400 in clear text, `close-on-accept`
- * closes every connection as soon as it is accepted, `silent` accepts and never says a word.
+ * that misbehave before the handshake: `plain-http` answers with HTTP/1.1 400 in clear text, `reset-on-client-hello`
+ * resets the connection (RST) when the ClientHello arrives, `silent` accepts and never says a word.
  */
-export type ServerBehaviour = 'tls' | 'plain-http' | 'close-on-accept' | 'silent';
+export type ServerBehaviour = 'tls' | 'plain-http' | 'reset-on-client-hello' | 'silent';
 
 /** Everything a server backend needs to serve one scenario. Backends translate it; none may silently drop a field. */
 export interface ServerRecipe {

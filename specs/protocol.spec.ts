@@ -157,10 +157,10 @@ describe('protocol', () => {
     }
   });
 
-  describe('closed-before-handshake: the server closes the connection before any TLS byte', () => {
-    // What you see: ECONNRESET 'Client network socket disconnected before secure TLS connection was established'
-    // from every client — Node's wording for "the stream ended during the handshake", not a TCP reset.
-    // Why: the server accepted the TCP connection and closed it at once; the ClientHello went unanswered.
+  describe('closed-before-handshake: the server resets the connection before any TLS byte', () => {
+    // What you see: ECONNRESET 'read ECONNRESET' from every client — a TCP reset, read while the client waits for
+    // the ServerHello.
+    // Why: the server accepted the TCP connection and, when the ClientHello arrived, reset it.
     // Fix: nothing in TLS — find out why the server side hangs up, and connect to an endpoint that serves TLS.
     const broken = useEndpoint('closed-before-handshake');
     const fixed = useEndpoint('closed-before-handshake', { fixed: true });
@@ -168,7 +168,7 @@ describe('protocol', () => {
       describe(`over ${version}`, () => {
         itFailsForEveryProbe(
           broken,
-          { code: 'ECONNRESET', message: 'Client network socket disconnected before secure TLS connection was established', phase: 'handshake' },
+          { code: 'ECONNRESET', message: 'read ECONNRESET', phase: 'handshake' },
           { version },
         );
         describe('fix: a server that completes the handshake', () => itSucceedsForEveryProbe(fixed, { version }));

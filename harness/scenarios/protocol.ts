@@ -90,18 +90,18 @@ export const protocolScenarios = [
   defineScenario({
     id: 'closed-before-handshake',
     family: 'protocol',
-    title: 'The server closes the connection before the TLS handshake',
+    title: 'The server resets the connection before the TLS handshake',
     cause:
-      'The TCP connection is accepted and closed at once, before any TLS byte (a load balancer without healthy ' +
-      'backends, a server at its connection limit, an IP allow-list, a TLS-only port reached through the wrong ' +
-      'proxy). The client sees the end of the stream while it waits for the ServerHello.',
+      'The TCP connection is accepted, and when the ClientHello arrives the server resets it without a TLS byte ' +
+      '(a load balancer without healthy backends, a server at its connection limit, an IP allow-list, a ' +
+      'TLS-only port reached through the wrong proxy). The client reads the reset while it waits for the ServerHello.',
     fix:
       'Nothing to change in the TLS settings: find out why the server side hangs up (its logs, the load ' +
       'balancer, firewall rules) and connect to an endpoint that serves TLS.',
     expect: 'reject',
     async setup(pki) {
       return {
-        server: { chain: [], behaviour: 'close-on-accept' },
+        server: { chain: [], behaviour: 'reset-on-client-hello' },
         client: { trust: [await pki.rootCa()] },
         fixed: { server: { chain: await healthyChain(pki) } },
       };

@@ -89,7 +89,9 @@ function httpsServer(scenario: Scenario, recipe: ServerRecipe, events: EventQueu
 function misbehavingServer(behaviour: Exclude<ServerRecipe['behaviour'], 'tls' | undefined>): net.Server {
   return net.createServer((socket) => {
     socket.on('error', () => socket.destroy()); // the client hanging up on us is the expected end
-    if (behaviour === 'close-on-accept') socket.destroy();
+    // Reset (RST) once the ClientHello has arrived: waiting for it makes the client's view the same every time —
+    // its ClientHello is out, and its next read meets the reset (closing at accept raced the client's write).
+    if (behaviour === 'reset-on-client-hello') socket.once('data', () => socket.resetAndDestroy());
     if (behaviour === 'plain-http') {
       socket.once('data', () =>
         socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 40\r\nConnection: close\r\n\r\nThis port speaks plain HTTP, not HTTPS.\n'),

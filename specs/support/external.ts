@@ -67,18 +67,8 @@ export interface Pending {
 
 export type Failure = CurlFailure | SClientFailure | PythonFailure;
 
-/**
- * Either of a few exact outcomes, for a race the harness cannot take out: an external client runs in its own
- * process, so whether the server's FIN or its RST reaches it first depends on scheduling. `why` says which race.
- */
-export interface OneOf<T> {
-  kind: 'one-of';
-  options: Array<T | ToolSuccess>;
-  why: string;
-}
-
 /** What one probe must observe. */
-export type Expected<T = Failure> = T | ToolSuccess | OneOf<T>;
+export type Expected<T = Failure> = T | ToolSuccess;
 
 /** One cell of the table for one probe: an expectation, or pending with a reason. */
 export type Single<T> = Expected<T> | Pending;
@@ -135,9 +125,6 @@ export function pending(reason: string): Pending {
 }
 export function perVersion<T>(tls13: Single<T>, tls12: Single<T>): PerVersion<T> {
   return { kind: 'per-version', 'TLSv1.3': tls13, 'TLSv1.2': tls12 };
-}
-export function oneOf<T>(why: string, ...options: Array<T | ToolSuccess>): OneOf<T> {
-  return { kind: 'one-of', options, why };
 }
 
 /** curl exits `exit` and prints `curl: (exit) error`. */
@@ -210,10 +197,6 @@ function quote(text: string): string {
 
 export function title(tool: string, expected: Expected, version: SecureVersion | undefined, clientCommonName?: string): string {
   const over = version ? ` over ${version}` : '';
-  if (expected.kind === 'one-of') {
-    const [first, ...rest] = expected.options.map((option) => title(tool, option, version, clientCommonName));
-    return [first, ...rest.map((t) => t.replace(`${tool}${over} `, ''))].join(' — or ') + ` (${expected.why})`;
-  }
   if (expected.kind === 'ok') {
     const negotiated = version ?? expected.version ?? 'TLSv1.3';
     const as = clientCommonName ? `, client authenticated as ${clientCommonName}` : '';
@@ -304,22 +287,9 @@ function wanted(expected: Failure | ToolSuccess, context: AssertionContext): Rec
   return { ok: false, raises: expected.raises, message: expected.message, phase: expected.phase, code: expected.code, cause: expected.cause };
 }
 
-/** Assert the exact outcome (or, for a one-of, that it is exactly one of the options). */
+/** Assert the exact outcome. */
 export function assertOutcome(outcome: ExternalOutcome, expected: Expected, context: AssertionContext): void {
-  const why = JSON.stringify(outcome);
-  if (expected.kind !== 'one-of') {
-    expect(observed(outcome, expected), why).to.deep.equal(wanted(expected, context));
-    return;
-  }
-  const matches = expected.options.some((option) => {
-    try {
-      expect(observed(outcome, option)).to.deep.equal(wanted(option, context));
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  expect(matches, `${why} is none of ${JSON.stringify(expected.options.map((o) => wanted(o, context)))}`).to.equal(true);
+  expect(observed(outcome, expected), JSON.stringify(outcome)).to.deep.equal(wanted(expected, context));
 }
 
 // ---- The plan: every (scenario, variant, tool, version) the table asks for, probed in one go --------------------

@@ -1,6 +1,6 @@
 import type { SecureVersion } from 'node:tls';
 import { expect } from 'chai';
-import { PROBE_NAMES, type ClientOptions, type Endpoint, type ProbeName } from '../harness/index.ts';
+import { PROBE_NAMES, type ClientOptions, type Endpoint, type Outcome, type ProbeName } from '../harness/index.ts';
 import { ALERT_PREFIX, TLS_VERSIONS, only, opensslAtLeast } from './support/runtime.ts';
 import { useEndpoint } from './support/endpoints.ts';
 import {
@@ -186,14 +186,20 @@ describe('protocol', () => {
     const broken = useEndpoint('handshake-never-completes');
     const fixed = useEndpoint('handshake-never-completes', { fixed: true });
     const timeoutMs = 300; // the scenario's own client timeout (its ClientSetup.timeoutMs), stated here for the titles
+    // The three probes wait out their timeouts side by side: each has its own connection to the silent server.
+    const outcomes = new Map<ProbeName, Outcome>();
+    before(async () => {
+      const probes = ['tls.connect', 'https.request', 'fetch'] as const;
+      const results = await Promise.all(probes.map((probe) => broken().probe(probe, { timeoutMs })));
+      probes.forEach((probe, index) => outcomes.set(probe, results[index] as Outcome));
+    });
     for (const probe of ['tls.connect', 'https.request'] as const) {
-      it(`${probe} fails with PROBE_TIMEOUT: 'no outcome within ${timeoutMs} ms' (still in the handshake)`, async () => {
-        const outcome = await broken().probe(probe, { timeoutMs });
-        expectFailure(outcome, { code: 'PROBE_TIMEOUT', message: `no outcome within ${timeoutMs} ms`, phase: 'handshake' });
+      it(`${probe} fails with PROBE_TIMEOUT: 'no outcome within ${timeoutMs} ms' (still in the handshake)`, () => {
+        expectFailure(outcomes.get(probe) as Outcome, { code: 'PROBE_TIMEOUT', message: `no outcome within ${timeoutMs} ms`, phase: 'handshake' });
       });
     }
-    it(`fetch rejects with DOMException TimeoutError: 'The operation was aborted due to timeout' (no cause)`, async () => {
-      const outcome = await broken().probe('fetch', { timeoutMs });
+    it(`fetch rejects with DOMException TimeoutError: 'The operation was aborted due to timeout' (no cause)`, () => {
+      const outcome = outcomes.get('fetch') as Outcome;
       expect(outcome.ok, explain(outcome)).to.equal(false);
       expect(
         { errorName: outcome.errorName, message: outcome.message, code: outcome.code, cause: outcome.cause, phase: outcome.phase },

@@ -1,4 +1,12 @@
-import type { ConnectionOptions, PeerCertificate, SecureVersion } from 'node:tls';
+import { createHash } from 'node:crypto';
+import {
+  createSecureContext,
+  type ConnectionOptions,
+  type PeerCertificate,
+  type SecureContext,
+  type SecureContextOptions,
+  type SecureVersion,
+} from 'node:tls';
 
 /** Where a probe connects: always loopback, always an explicit port. */
 export interface Target {
@@ -36,21 +44,35 @@ export const DEFAULT_PROBE_TIMEOUT_MS = 5000;
 
 /** The TLS options shared by every Node client (tls.connect, https.request, fetch's connector). */
 export function tlsOptions(target: Target, client: ClientOptions): ConnectionOptions {
-  const options: ConnectionOptions = { host: target.host, port: target.port };
+  const options: ConnectionOptions = { host: target.host, port: target.port, secureContext: sharedSecureContext(client) };
   if (client.servername !== undefined) options.servername = client.servername;
-  if (client.ca !== undefined) options.ca = client.ca;
-  if (client.minVersion !== undefined) options.minVersion = client.minVersion;
-  if (client.maxVersion !== undefined) options.maxVersion = client.maxVersion;
-  if (client.cert !== undefined) options.cert = client.cert;
-  if (client.key !== undefined) options.key = client.key;
-  if (client.crl !== undefined) options.crl = client.crl;
-  if (client.ciphers !== undefined) options.ciphers = client.ciphers;
   if (client.ALPNProtocols !== undefined) options.ALPNProtocols = client.ALPNProtocols;
   if (client.rejectUnauthorized !== undefined) options.rejectUnauthorized = client.rejectUnauthorized;
   if (client.checkServerIdentity !== undefined) options.checkServerIdentity = client.checkServerIdentity;
   if (client.minDHSize !== undefined) options.minDHSize = client.minDHSize;
-  if (client.allowPartialTrustChain !== undefined) options.allowPartialTrustChain = client.allowPartialTrustChain;
   return options;
+}
+
+/** The client options that configure the OpenSSL context (trust, credentials, CRLs, ciphers, versions). */
+const CONTEXT_OPTIONS = ['ca', 'cert', 'key', 'crl', 'ciphers', 'minVersion', 'maxVersion', 'allowPartialTrustChain'] as const;
+const contexts = new Map<string, SecureContext>();
+
+/**
+ * The secure context for these client options, built once per distinct combination. tls.connect would build the
+ * very same context from the same options on every call — parsing every CA PEM again, ~50 ms for
+ * `[...tls.rootCertificates, root]` — which is exactly why applications that connect often pass a ready-made
+ * `secureContext`; the handshake is the same. Socket-level options (servername, ALPN, rejectUnauthorized,
+ * checkServerIdentity, minDHSize) stay per connection.
+ */
+function sharedSecureContext(client: ClientOptions): SecureContext {
+  const settings = Object.fromEntries(CONTEXT_OPTIONS.flatMap((name) => (client[name] === undefined ? [] : [[name, client[name]]])));
+  const key = createHash('sha256').update(JSON.stringify(settings)).digest('hex');
+  let context = contexts.get(key);
+  if (!context) {
+    context = createSecureContext(settings as SecureContextOptions);
+    contexts.set(key, context);
+  }
+  return context;
 }
 
 /** The Host header / URL authority a client uses for this target. */

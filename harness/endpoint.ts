@@ -14,6 +14,8 @@ export const DEFAULT_SERVERNAME = 'localhost';
 /** A scenario running on a backend: where it listens, what a client needs, and how to stop it. */
 export interface Endpoint {
   scenario: Scenario;
+  /** The name of the server backend serving it (`node`, `openssl`, `nginx`). */
+  backend: string;
   host: string;
   port: number;
   /** The name a client asks for (SNI and hostname check); undefined means the IP literal is used. */
@@ -83,6 +85,7 @@ export async function startEndpoint(id: string | Scenario, options: StartOptions
   });
   return {
     scenario,
+    backend: backend.name,
     host: HOST,
     port: server.port,
     servername,

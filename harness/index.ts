@@ -12,6 +12,11 @@ export { PROBES, PROBE_NAMES, probeFetch, probeHttpsRequest, probeTlsConnect, ty
 export type { Outcome, Phase, ProbeName, ErrorSummary } from './outcome.ts';
 export type { ServerEvent, ServerBackend, RunningServer } from './servers/backend.ts';
 export { nodeBackend } from './servers/node.ts';
+export { Unsupported, successBody } from './servers/backend.ts';
+export { opensslBackend, readStatusPage } from './servers/openssl.ts';
+export { nginxBackend } from './servers/nginx.ts';
+export { ServerStartError } from './servers/child.ts';
+export { SERVER_BACKENDS, SERVER_BACKEND_NAMES, SERVER_BACKEND_VARIABLE, backendFromEnvironment, findBackend, UnknownBackend, type ServerBackendName } from './servers/index.ts';
 export { probeInChild, probeInChildWithStderr, type ChildProbe } from './probes/child.ts';
 export { EXTERNAL_PROBES, EXTERNAL_PROBE_NAMES, externalClient, type ExternalProbe, type ExternalClient } from './probes/external/index.ts';
 export type { ExternalOutcome, ExternalProbeName } from './outcome.ts';

@@ -1,10 +1,20 @@
 import type { SecureVersion } from 'node:tls';
 import { expect } from 'chai';
 import { pki } from '../certs/index.ts';
-import type { Endpoint } from '../harness/index.ts';
+import { PROBE_NAMES, type Endpoint } from '../harness/index.ts';
 import { TLS_VERSIONS, ALERT_PREFIX, only } from './support/runtime.ts';
 import { useEndpoint } from './support/endpoints.ts';
-import { expectSuccess, itFails, itFailsForEveryProbe, itSucceedsForEveryProbe, opensslError, type ExpectedFailure } from './support/expectations.ts';
+import { SERVER_BACKEND_NAME } from './support/backend.ts';
+import { expectSuccess, itFails, itSucceedsForEveryProbe, opensslError, type ExpectedFailure } from './support/expectations.ts';
+import {
+  CERTIFICATE_ERROR,
+  NO_CERTIFICATE_SENT,
+  alertFor,
+  droppedWithoutAlert,
+  itGetsNginxErrorPage,
+  itGetsNginxErrorPageForEveryProbe,
+  type Alert,
+} from './support/refusals.ts';
 
 describe('client certificates', () => {
   describe('missing-client-cert: the server requires a client certificate and the client sends none', () => {
@@ -15,35 +25,44 @@ describe('client certificates', () => {
     // Why: the server has requestCert + rejectUnauthorized (mutual TLS); a client without `cert`/`key` has
     // nothing to send, and the server's OpenSSL aborts the handshake.
     // Fix: give the client its certificate and key (`cert` + `key`, or `pfx`) from a CA the server trusts.
+    // Servers differ (TLS_HARNESS_SERVER): openssl s_server (-Verify) refuses exactly as a Node server does — both
+    // let OpenSSL fail the handshake when no certificate comes. nginx (`ssl_verify_client on`) lets the handshake
+    // complete and answers the request with HTTP 400 'No required SSL certificate was sent'.
     const broken = useEndpoint('missing-client-cert');
     const fixed = useEndpoint('missing-client-cert', { fixed: true });
 
-    describe('over TLSv1.3', () => {
-      const certificateRequired = {
-        code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
-        message: opensslError('tlsv13 alert certificate required', 116),
-        phase: 'after-secureConnect',
-      } as const;
-      itFails(broken, 'tls.connect', certificateRequired, { version: 'TLSv1.3' });
-      itFails(broken, 'https.request', certificateRequired, { version: 'TLSv1.3' });
-      // undici sees the server close the socket (end) before it reads the alert, and reports the close.
-      itFails(broken, 'fetch', { code: 'UND_ERR_SOCKET', message: 'other side closed', phase: 'request' }, { version: 'TLSv1.3' });
-    });
+    if (SERVER_BACKEND_NAME === 'nginx') {
+      for (const version of TLS_VERSIONS) {
+        describe(`over ${version}`, () => itGetsNginxErrorPageForEveryProbe(broken, version, NO_CERTIFICATE_SENT));
+      }
+    } else {
+      describe('over TLSv1.3', () => {
+        const certificateRequired = {
+          code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+          message: opensslError('tlsv13 alert certificate required', 116),
+          phase: 'after-secureConnect',
+        } as const;
+        itFails(broken, 'tls.connect', certificateRequired, { version: 'TLSv1.3' });
+        itFails(broken, 'https.request', certificateRequired, { version: 'TLSv1.3' });
+        // undici sees the server close the socket (end) before it reads the alert, and reports the close.
+        itFails(broken, 'fetch', { code: 'UND_ERR_SOCKET', message: 'other side closed', phase: 'request' }, { version: 'TLSv1.3' });
+      });
 
-    describe('over TLSv1.2', () => {
-      // OpenSSL 3.2 renamed "sslv3 alert handshake failure" to "ssl/tls alert handshake failure" (see ALERT_PREFIX).
-      const handshakeFailure = {
-        code: `${ALERT_PREFIX.code}HANDSHAKE_FAILURE`,
-        message: opensslError(`${ALERT_PREFIX.reason} handshake failure`, 40),
-        phase: 'handshake',
-      } as const;
-      itFails(broken, 'tls.connect', handshakeFailure, { version: 'TLSv1.2' });
-      // https writes the request before the handshake is done, so the alert surfaces as that write's failure:
-      // EPROTO, with the same OpenSSL reason prefixed by "write EPROTO".
-      const writeFailed = opensslError(`${ALERT_PREFIX.reason} handshake failure`, 40, 'write EPROTO ');
-      itFails(broken, 'https.request', { ...handshakeFailure, code: 'EPROTO', message: writeFailed }, { version: 'TLSv1.2' });
-      itFails(broken, 'fetch', handshakeFailure, { version: 'TLSv1.2' });
-    });
+      describe('over TLSv1.2', () => {
+        // OpenSSL 3.2 renamed "sslv3 alert handshake failure" to "ssl/tls alert handshake failure" (see ALERT_PREFIX).
+        const handshakeFailure = {
+          code: `${ALERT_PREFIX.code}HANDSHAKE_FAILURE`,
+          message: opensslError(`${ALERT_PREFIX.reason} handshake failure`, 40),
+          phase: 'handshake',
+        } as const;
+        itFails(broken, 'tls.connect', handshakeFailure, { version: 'TLSv1.2' });
+        // https writes the request before the handshake is done, so the alert surfaces as that write's failure:
+        // EPROTO, with the same OpenSSL reason prefixed by "write EPROTO".
+        const writeFailed = opensslError(`${ALERT_PREFIX.reason} handshake failure`, 40, 'write EPROTO ');
+        itFails(broken, 'https.request', { ...handshakeFailure, code: 'EPROTO', message: writeFailed }, { version: 'TLSv1.2' });
+        itFails(broken, 'fetch', handshakeFailure, { version: 'TLSv1.2' });
+      });
+    }
 
     for (const version of TLS_VERSIONS) {
       it(`the server's view over ${version}: tlsClientError ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE`, async () => {
@@ -78,9 +97,14 @@ describe('client certificates', () => {
     // and destroys the socket without an alert, so the reason (UNABLE_TO_VERIFY_LEAF_SIGNATURE: the issuer is not
     // in the server's `ca`) exists only on the server, as the socket's authorizationError.
     // Fix: present a certificate from a CA the server trusts (or add the client's CA to the server's `ca`).
+    // Servers differ (TLS_HARNESS_SERVER): openssl s_server (-verify_return_error) fails the handshake with the
+    // alert `unknown ca` (48); nginx completes it and answers HTTP 400 'The SSL certificate error'.
     const broken = useEndpoint('untrusted-client-cert');
     const fixed = useEndpoint('untrusted-client-cert', { fixed: true });
-    itIsDroppedWithoutAlert(broken, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+    itRefusesTheCertificate(broken, {
+      authorizationError: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      alert: { code: 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', reason: 'tlsv1 alert unknown ca', number: 48 },
+    });
     for (const version of TLS_VERSIONS) {
       describe(`fix over ${version}: a client certificate from the trusted client CA`, () =>
         itSucceedsForEveryProbe(fixed, { version, clientCommonName: 'alice' }));
@@ -93,9 +117,14 @@ describe('client certificates', () => {
     // Why: the server checks the client certificate's validity against its clock after the handshake, finds
     // notAfter in the past (CERT_HAS_EXPIRED) and destroys the socket without an alert.
     // Fix: renew the client certificate.
+    // Servers differ: openssl s_server sends the alert `certificate expired` (45); nginx answers HTTP 400 'The SSL
+    // certificate error'.
     const broken = useEndpoint('expired-client-cert');
     const fixed = useEndpoint('expired-client-cert', { fixed: true });
-    itIsDroppedWithoutAlert(broken, 'CERT_HAS_EXPIRED');
+    itRefusesTheCertificate(broken, {
+      authorizationError: 'CERT_HAS_EXPIRED',
+      alert: { code: `${ALERT_PREFIX.code}CERTIFICATE_EXPIRED`, reason: `${ALERT_PREFIX.reason} certificate expired`, number: 45 },
+    });
     for (const version of TLS_VERSIONS) {
       describe(`fix over ${version}: a renewed client certificate`, () =>
         itSucceedsForEveryProbe(fixed, { version, clientCommonName: 'alice' }));
@@ -108,9 +137,14 @@ describe('client certificates', () => {
     // verifies client certificates for the clientAuth purpose, so the server's verification fails with
     // INVALID_PURPOSE and the socket is destroyed without an alert.
     // Fix: issue the client a certificate with extendedKeyUsage clientAuth.
+    // Servers differ: openssl s_server sends the alert `unsupported certificate` (43), OpenSSL's alert for
+    // INVALID_PURPOSE; nginx answers HTTP 400 'The SSL certificate error'.
     const broken = useEndpoint('client-cert-server-auth-eku');
     const fixed = useEndpoint('client-cert-server-auth-eku', { fixed: true });
-    itIsDroppedWithoutAlert(broken, 'INVALID_PURPOSE');
+    itRefusesTheCertificate(broken, {
+      authorizationError: 'INVALID_PURPOSE',
+      alert: { code: `${ALERT_PREFIX.code}UNSUPPORTED_CERTIFICATE`, reason: `${ALERT_PREFIX.reason} unsupported certificate`, number: 43 },
+    });
     for (const version of TLS_VERSIONS) {
       describe(`fix over ${version}: a client certificate with extendedKeyUsage clientAuth`, () =>
         itSucceedsForEveryProbe(fixed, { version, clientCommonName: 'alice' }));
@@ -122,9 +156,14 @@ describe('client certificates', () => {
     // Why: the server has a CRL from the client CA (`crl` option) listing the certificate's serial number, so its
     // verification fails with CERT_REVOKED and it destroys the socket without an alert.
     // Fix: issue the client a new certificate; the CRL stays in place and the new certificate passes it.
+    // Servers differ: openssl s_server (-crl_check_all) sends the alert `certificate revoked` (44); nginx
+    // (`ssl_crl`) answers HTTP 400 'The SSL certificate error'.
     const broken = useEndpoint('revoked-client-cert');
     const fixed = useEndpoint('revoked-client-cert', { fixed: true });
-    itIsDroppedWithoutAlert(broken, 'CERT_REVOKED');
+    itRefusesTheCertificate(broken, {
+      authorizationError: 'CERT_REVOKED',
+      alert: { code: `${ALERT_PREFIX.code}CERTIFICATE_REVOKED`, reason: `${ALERT_PREFIX.reason} certificate revoked`, number: 44 },
+    });
     for (const version of TLS_VERSIONS) {
       describe(`fix over ${version}: a new, unrevoked client certificate (same server, same CRL)`, () =>
         itSucceedsForEveryProbe(fixed, { version, clientCommonName: 'alice' }));
@@ -174,13 +213,34 @@ describe('client certificates', () => {
         });
         describe('fix: the server requires the certificate (rejectUnauthorized: true)', () => {
           itSucceedsForEveryProbe(required, { version, clientCommonName: 'alice' });
-          // Now a client without a certificate is refused, exactly as in missing-client-cert.
-          itFails(required, 'tls.connect', withoutCertificate(version), { version, with: { cert: undefined, key: undefined } });
+          // Now a client without a certificate is refused, exactly as in missing-client-cert (nginx: its 400 page).
+          const withoutCert = { cert: undefined, key: undefined };
+          if (SERVER_BACKEND_NAME === 'nginx') itGetsNginxErrorPage(required, 'tls.connect', version, NO_CERTIFICATE_SENT, withoutCert);
+          else itFails(required, 'tls.connect', withoutCertificate(version), { version, with: withoutCert });
         });
       });
     }
   });
 });
+
+/**
+ * How the server refuses a client certificate it does not accept, for the backend the specs run on: a Node server
+ * drops the connection without an alert (the reason stays on the server), openssl s_server sends `alert`, nginx
+ * answers the request with its HTTP 400 page.
+ */
+function itRefusesTheCertificate(broken: () => Endpoint, refusal: { authorizationError: string; alert: Alert }): void {
+  if (SERVER_BACKEND_NAME === 'node') itIsDroppedWithoutAlert(broken, refusal.authorizationError);
+  if (SERVER_BACKEND_NAME === 'openssl') {
+    for (const version of TLS_VERSIONS) {
+      describe(`over ${version}: openssl s_server sends the alert '${refusal.alert.reason}' (${refusal.alert.number})`, () => {
+        for (const probe of PROBE_NAMES) itFails(broken, probe, alertFor(probe, version, refusal.alert), { version });
+      });
+    }
+  }
+  if (SERVER_BACKEND_NAME === 'nginx') {
+    for (const version of TLS_VERSIONS) describe(`over ${version}`, () => itGetsNginxErrorPageForEveryProbe(broken, version, CERTIFICATE_ERROR));
+  }
+}
 
 /**
  * A Node server with requestCert + rejectUnauthorized that refuses a client certificate does so after the
@@ -194,23 +254,17 @@ function itIsDroppedWithoutAlert(broken: () => Endpoint, authorizationError: str
     // closed with no HTTP response; https, waiting for the response, reports 'socket hang up'; undici reports
     // the close as UND_ERR_SOCKET.
     const version = 'TLSv1.3';
-    itFails(broken, 'tls.connect', { code: 'NO_RESPONSE', message: 'connection closed without an HTTP response', phase: 'after-secureConnect' }, { version });
-    itFails(broken, 'https.request', { code: 'ECONNRESET', message: 'socket hang up', phase: 'after-secureConnect' }, { version });
-    itFails(broken, 'fetch', { code: 'UND_ERR_SOCKET', message: 'other side closed', phase: 'request' }, { version });
+    for (const probe of PROBE_NAMES) itFails(broken, probe, droppedWithoutAlert(probe, version), { version });
     it('tls.connect: the handshake had succeeded on the client side (TLSv1.3, server authorized) before the close', async () => {
       const outcome = await broken().probe('tls.connect', only(version));
       expect({ protocol: outcome.protocol, authorized: outcome.authorized }).to.deep.equal({ protocol: version, authorized: true });
     });
   });
 
-  describe('over TLSv1.2', () => {
+      describe('over TLSv1.2', () => {
     // The server verifies the certificate before it sends its Finished, so every client sees the connection end
     // during the handshake.
-    itFailsForEveryProbe(
-      broken,
-      { code: 'ECONNRESET', message: 'Client network socket disconnected before secure TLS connection was established', phase: 'handshake' },
-      { version: 'TLSv1.2' },
-    );
+    for (const probe of PROBE_NAMES) itFails(broken, probe, droppedWithoutAlert(probe, 'TLSv1.2'), { version: 'TLSv1.2' });
   });
 
   for (const version of TLS_VERSIONS) {

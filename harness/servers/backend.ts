@@ -34,6 +34,8 @@ export interface RunningServer {
 export interface ServerBackend {
   name: string;
   start(scenario: Scenario, recipe: ServerRecipe): Promise<RunningServer>;
+  /** Why the backend cannot run on this machine (its program is not installed), or undefined when it can. */
+  unavailable?(): Promise<string | undefined>;
 }
 
 export class Unsupported extends Error {

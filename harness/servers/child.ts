@@ -1,0 +1,155 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants as fsConstants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import * as net from 'node:net';
+import { delimiter, join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * Plumbing for server backends that run a real server program as a child process (openssl s_server, nginx): a free
+ * port on 127.0.0.1, a readiness signal read from the child's own output, and a close that waits for the child to
+ * be gone. Every child is also killed when this process exits, so a crashed run leaves no server behind.
+ */
+
+/**
+ * A port that was free on 127.0.0.1 a moment ago: a server listened on port 0 and closed again. Between that close
+ * and the child's bind another process may take the port; the child then fails to bind, exits, and its start fails
+ * loudly with the child's own words (`startChild` does not retry).
+ */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The absolute path of `command` on PATH, plus the sbin directories (nginx lives in /usr/sbin), or undefined. */
+export async function findExecutable(command: string): Promise<string | undefined> {
+  const directories = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'];
+  for (const directory of directories.filter((d) => d !== '')) {
+    const candidate = join(directory, command);
+    try {
+      await access(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      // not here; try the next directory
+    }
+  }
+  return undefined;
+}
+
+/** A child server that exited (or could not be spawned, or stayed silent) before it was ready, with its own words. */
+export class ServerStartError extends Error {
+  override name = 'ServerStartError';
+  constructor(
+    /** e.g. `openssl s_server`, `nginx`. */
+    readonly program: string,
+    /** What happened: `exited (code 1) before it was ready`, `could not be started (ENOENT: …)`, … */
+    readonly why: string,
+    /** The exit code, when the child exited with one. */
+    readonly exitCode: number | undefined,
+    /** Everything the child printed (stdout and stderr interleaved, the last 16 KiB). */
+    readonly output: string,
+  ) {
+    super(`${program} ${why}${output.trim() ? `:\n${output.trim()}` : ''}`);
+  }
+}
+
+export interface ChildSpec {
+  /** What to call the program in errors, e.g. `openssl s_server`. */
+  name: string;
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** The line (stdout or stderr) that says the child is listening. */
+  ready: RegExp;
+  /** Upper bound for the readiness line; the child is killed and the start fails after it. */
+  readyTimeoutMs?: number;
+}
+
+export interface RunningChild {
+  /** The child's output so far (stdout and stderr interleaved, the last 16 KiB), for error messages. */
+  output(): string;
+  /** Stop the child (SIGTERM, then SIGKILL after 2 s) and wait until it has exited. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+const OUTPUT_LIMIT = 16 * 1024;
+const children = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const child of children) child.kill('SIGKILL');
+  });
+}
+
+/** Start the child and resolve once it printed its readiness line; reject (the child gone) if it exits first. */
+export function startChild(spec: ChildSpec): Promise<RunningChild> {
+  installExitHook();
+  return new Promise((resolve, reject) => {
+    let output = '';
+    let ready = false;
+    let exited = false;
+    let pending = '';
+    let failed = false;
+    const child = spawn(spec.command, spec.args, {
+      cwd: spec.cwd,
+      env: spec.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.add(child);
+    const exit = new Promise<void>((done) =>
+      child.once('close', () => {
+        exited = true;
+        children.delete(child);
+        done();
+      }),
+    );
+    const close = async (): Promise<void> => {
+      if (!exited) {
+        child.kill('SIGTERM');
+        const force = setTimeout(() => child.kill('SIGKILL'), 2000);
+        await exit;
+        clearTimeout(force);
+      }
+    };
+    const fail = (why: string, exitCode?: number) => {
+      if (failed) return;
+      failed = true;
+      clearTimeout(timer);
+      void close().then(() => reject(new ServerStartError(spec.name, why, exitCode, output)));
+    };
+    const timeoutMs = spec.readyTimeoutMs ?? 5000;
+    const timer = setTimeout(() => fail(`printed no readiness line (${spec.ready}) within ${timeoutMs} ms`), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      output = (output + text).slice(-OUTPUT_LIMIT);
+      if (ready) return;
+      pending += text;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      if (lines.some((line) => spec.ready.test(line))) {
+        ready = true;
+        clearTimeout(timer);
+        resolve({ output: () => output, close });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      // spawn failed (ENOENT: not installed); 'close' still follows and settles `exit`.
+      if (!ready) fail(`could not be started (${error.code ?? error.message}: ${spec.command})`);
+    });
+    child.once('exit', (code, signal) => {
+      if (!ready) fail(`exited (${signal ?? `code ${code}`}) before it was ready`, code ?? undefined);
+    });
+  });
+}

@@ -1,0 +1,171 @@
+import { spawn } from 'node:child_process';
+import * as net from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import {
+  SERVER_BACKENDS,
+  SERVER_BACKEND_NAMES,
+  ServerStartError,
+  UnknownBackend,
+  Unsupported,
+  backendFromEnvironment,
+  findScenario,
+  scenarioMaterial,
+  startEndpoint,
+  type ServerRecipe,
+} from '../harness/index.ts';
+import { findExecutable, startChild } from '../harness/servers/child.ts';
+import { TLS_VERSIONS, only } from './support/runtime.ts';
+import { skipCurrentTest } from './support/backend.ts';
+import { expectSuccess } from './support/expectations.ts';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+
+/** Run mocha with `args` in a child process, with `env` added; its exit code and what it printed. */
+function mocha(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO, 'node_modules', 'mocha', 'bin', 'mocha.js'), ...args], {
+      cwd: REPO,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Skip (pending, with the reason) when the backend's program is not installed, unless TLS_HARNESS_REQUIRE_TOOLS=1. */
+async function requireBackend(name: keyof typeof SERVER_BACKENDS): Promise<void> {
+  const unavailable = await SERVER_BACKENDS[name].unavailable?.();
+  if (!unavailable) return;
+  if (process.env.TLS_HARNESS_REQUIRE_TOOLS === '1') throw new Error(`${unavailable}, and TLS_HARNESS_REQUIRE_TOOLS=1`);
+  skipCurrentTest(unavailable);
+}
+
+describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx', () => {
+  describe('selecting the backend', () => {
+    it('node when TLS_HARNESS_SERVER is unset or empty; each backend by its name', () => {
+      expect(backendFromEnvironment({}).name).to.equal('node');
+      expect(backendFromEnvironment({ TLS_HARNESS_SERVER: '' }).name).to.equal('node');
+      for (const name of SERVER_BACKEND_NAMES) expect(backendFromEnvironment({ TLS_HARNESS_SERVER: name }).name).to.equal(name);
+    });
+    it('an unknown name is an error that lists the backends', () => {
+      expect(() => backendFromEnvironment({ TLS_HARNESS_SERVER: 'apache' }))
+        .to.throw(UnknownBackend, "TLS_HARNESS_SERVER=apache: unknown server backend 'apache': choose one of node, openssl, nginx");
+    });
+  });
+
+  describe('a scenario a backend cannot express is pending, with the reason in its title (mocha JSON reporter)', () => {
+    // specs/fixtures/unsupported-backend.fixture.ts: one backend that refuses every recipe (Unsupported), one that
+    // serves but reports no server events; a test and a before hook use the refused endpoint.
+    let report: { stats: { passes: number; pending: number; failures: number }; pending: { fullTitle: string }[] };
+    before(async function () {
+      this.timeout(20_000);
+      const { code, stdout, stderr } = await mocha(['--reporter', 'json', 'specs/fixtures/unsupported-backend.fixture.ts']);
+      expect(code, stderr).to.equal(0);
+      report = JSON.parse(stdout) as typeof report;
+    });
+    it('the test that uses a served endpoint passes; nothing fails', () => {
+      expect({ passes: report.stats.passes, failures: report.stats.failures }).to.deep.equal({ passes: 1, failures: 0 });
+    });
+    it('every test that needs what the backend cannot do is reported pending, titled with the reason', () => {
+      expect(report.pending.map((test) => test.fullTitle)).to.deep.equal([
+        'fixture uses the unsupported endpoint — pending: healthy on refusing: it cannot serve this (fixture)',
+        "fixture asks for the server's view — pending: the server's view on mute: it reports no events (fixture)",
+        'fixture a before hook that needs the unsupported endpoint a test of that describe — pending: healthy on refusing: it cannot serve this (fixture)',
+        'fixture a before hook that needs the unsupported endpoint a nested describe a nested test — pending: healthy on refusing: it cannot serve this (fixture)',
+      ]);
+    });
+    it('TLS_HARNESS_SERVER with an unknown name stops the run before any test, with that error', async function () {
+      this.timeout(20_000);
+      const { code, stderr } = await mocha(['--reporter', 'dot', 'specs/control.spec.ts'], { TLS_HARNESS_SERVER: 'apache' });
+      expect(code).to.not.equal(0);
+      expect(stderr).to.include("UnknownBackend: TLS_HARNESS_SERVER=apache: unknown server backend 'apache': choose one of node, openssl, nginx");
+    });
+  });
+
+  describe('what the child-process backends refuse to express (Unsupported, before any process starts)', () => {
+    const cases: { backend: 'openssl' | 'nginx'; change: Partial<ServerRecipe>; reason: RegExp }[] = [
+      { backend: 'openssl', change: { behaviour: 'plain-http' }, reason: /^openssl s_server cannot answer in plain HTTP/ },
+      { backend: 'openssl', change: { http2: { allowHTTP1: true } }, reason: /^openssl s_server cannot serve HTTP\/2/ },
+      { backend: 'openssl', change: { sni: { 'a.test': [], 'b.test': [] } }, reason: /serves one extra SNI name \(-servername\), the recipe has 2$/ },
+      { backend: 'nginx', change: { behaviour: 'silent' }, reason: /^nginx cannot accept a connection and never answer/ },
+      { backend: 'nginx', change: { http2: { allowHTTP1: false } }, reason: /^nginx cannot serve HTTP\/2 only/ },
+      { backend: 'nginx', change: { alpn: ['h2'] }, reason: /^nginx cannot take an ALPN list \(alpn: h2\)/ },
+    ];
+    for (const { backend, change, reason } of cases) {
+      it(`${backend}: ${JSON.stringify(change)} → Unsupported ${reason}`, async () => {
+        const scenario = findScenario('healthy');
+        const { server } = await scenarioMaterial(scenario);
+        const error: unknown = await SERVER_BACKENDS[backend].start(scenario, { ...server, ...change }).then(
+          async (running) => {
+            await running.close();
+            return undefined;
+          },
+          (thrown: unknown) => thrown,
+        );
+        expect(error).to.be.instanceOf(Unsupported);
+        expect((error as Error).message).to.match(reason);
+      });
+    }
+  });
+
+  for (const name of ['openssl', 'nginx'] as const) {
+    describe(`${name}: a child process on 127.0.0.1`, () => {
+      for (const version of TLS_VERSIONS) {
+        it(`serves healthy over ${version}: the success line (scenario, protocol), and is gone after close()`, async () => {
+          await requireBackend(name);
+          const endpoint = await startEndpoint('healthy', { backend: SERVER_BACKENDS[name] });
+          try {
+            expectSuccess(await endpoint.probe('tls.connect', only(version)), endpoint, version);
+          } finally {
+            await endpoint.close();
+          }
+          const refused = await new Promise<string | undefined>((resolve) => {
+            const socket = net.connect(endpoint.port, '127.0.0.1');
+            socket.once('connect', () => {
+              socket.destroy();
+              resolve(undefined);
+            });
+            socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code));
+          });
+          expect(refused, `port ${endpoint.port} after close()`).to.equal('ECONNREFUSED');
+        });
+      }
+    });
+  }
+
+  describe('starting a child server', () => it('a child server that cannot bind its port fails loudly with its own words (no retry)', async () => {
+    await requireBackend('openssl');
+    const occupied = net.createServer();
+    await new Promise<void>((resolve) => occupied.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = occupied.address() as net.AddressInfo;
+    try {
+      const command = (await findExecutable('openssl')) ?? 'openssl';
+      const error: unknown = await startChild({
+        name: 'openssl s_server',
+        command,
+        args: ['s_server', '-accept', `127.0.0.1:${port}`, '-nocert', '-www'],
+        ready: /^ACCEPT$/,
+      }).then(
+        async (child) => {
+          await child.close();
+          return undefined;
+        },
+        (thrown: unknown) => thrown,
+      );
+      expect(error).to.be.instanceOf(ServerStartError);
+      const { why, exitCode, output } = error as ServerStartError;
+      // s_server reports the failed bind and exits with status 0: only "exited before it was ready" tells.
+      expect({ why, exitCode }).to.deep.equal({ why: 'exited (code 0) before it was ready', exitCode: 0 });
+      expect(output).to.match(/Address already in use/);
+    } finally {
+      await new Promise<void>((resolve) => occupied.close(() => resolve()));
+    }
+  }));
+});

@@ -15,8 +15,17 @@ function lengthBytes(length: number): number[] {
 }
 
 export function tlv(tag: number, ...content: Der[]): Der {
-  const body = Buffer.concat(content);
-  return Buffer.concat([Uint8Array.from([tag, ...lengthBytes(body.length)]), body]);
+  let length = 0;
+  for (const part of content) length += part.length;
+  const header = [tag, ...lengthBytes(length)];
+  const out = Buffer.allocUnsafe(header.length + length);
+  out.set(header, 0);
+  let offset = header.length;
+  for (const part of content) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
 }
 
 export const sequence = (...items: Der[]): Der => tlv(0x30, ...items);

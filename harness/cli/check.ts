@@ -50,7 +50,7 @@ Options:
 Examples:
   tls-harness check -- node stubs/node.mjs
   tls-harness check --only expired-leaf,wrong-host -- python3 stubs/python.py
-  tls-harness check --skip revoked-no-crl -- stubs/curl.sh
+  tls-harness check --skip cn-only,only-intermediate-trusted -- stubs/curl.sh
 `;
 
 /** What check makes of one scenario. */
@@ -212,6 +212,15 @@ function plan(served: Served, skipped: ReadonlySet<string>): Plan {
   if (!endpoint) return { served, skip: `the server cannot start (${served.startError}): there is nothing to connect to` };
   const settings = settingsBeyondTrust(client);
   if (settings.length > 0) return { served, skip: `${settings.join('; ')}: a stub gets only host, port and CA bundle` };
+  const fixedCrl = served.material.fixed?.client?.crl;
+  if (client.crl === undefined && fixedCrl !== undefined) {
+    // revoked-no-crl: the certificate names no CRL distribution point or OCSP responder, so the revocation is
+    // knowable only from the CRLs its fix hands the client — nothing a client given host, port and CA can reach.
+    return {
+      served,
+      skip: `the certificate's revocation is known only from the ${fixedCrl.length} CRL(s) its fix gives the client: a stub gets only host, port and CA bundle`,
+    };
+  }
   const name = endpoint.servername;
   if (name !== undefined && !isAscii(name)) {
     return { served, skip: `the host name ${name} is not ASCII: whether it fails depends on whether the client converts it to its A-label (punycode) first` };

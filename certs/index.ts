@@ -1,5 +1,5 @@
 export { certificate, certificateWithoutCommonName, CertificateBuilder, type Credential } from './certificate.ts';
-export { generateKeyPair, newKeyPair, EC_P256, type KeySpec, type KeyPair, type SignatureHash } from './keys.ts';
+export { generateKeyPair, newKeyPair, pemBlocks, EC_P256, type KeySpec, type KeyPair, type SignatureHash } from './keys.ts';
 export { pki, buildAll, localLeaf, credentialFromEcPem, LOCAL_NAMES, type Pki } from './recipes.ts';
 export { revocationList } from './revocation.ts';
 export { writePemFiles, type PemFiles } from './pem-files.ts';

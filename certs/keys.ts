@@ -71,3 +71,9 @@ export function toPem(der: Uint8Array, label: string): string {
   const lines = base64.match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
+
+/** The PEM blocks labelled `label` in `text` (e.g. every certificate of a bundle), each ending in a newline. */
+export function pemBlocks(text: string, label = 'CERTIFICATE'): string[] {
+  const block = new RegExp(`-----BEGIN ${label}-----\\r?\\n[\\s\\S]*?-----END ${label}-----\\r?\\n?`, 'g');
+  return (text.match(block) ?? []).map((pem) => (pem.endsWith('\n') ? pem : `${pem}\n`));
+}

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { pemBlocks } from '../certs/index.ts';
 import type { ServeEntry } from '../harness/cli/index-page.ts';
 import { SCENARIOS, probeTlsConnect, scenarioMaterial } from '../harness/index.ts';
 import { activeResources, cli, expectNothingLeft, findExecutable, harnessTempDirs, requireTool, runBin, startBin, type BinProcess, type CliRun } from './support/cli.ts';
@@ -56,7 +57,7 @@ async function dumpDom(url: string): Promise<string> {
 }
 
 function subjects(bundle: string): string[] {
-  return (bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map((pem) => new X509Certificate(pem).subject);
+  return pemBlocks(bundle).map((pem) => new X509Certificate(pem).subject);
 }
 
 const unescape = (html: string) => html.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');

@@ -101,7 +101,7 @@ describe('server configuration', () => {
   describe('der-instead-of-pem: the server certificate is given as DER', () => {
     // What you see (on the server, at start-up): Error ERR_OSSL_PEM_NO_START_LINE
     // 'error:0480006C:PEM routines::no start line', thrown by https.createServer.
-    // Why: the `cert` option takes PEM; the binary DER of a .cer/.der file has no "-----BEGIN CERTIFICATE-----"
+    // Why: the `cert` option takes PEM; the binary DER of a .cer/.der file has no PEM header (-----BEGIN …-----)
     // line for OpenSSL's PEM reader to find. (A DER `key` fails differently: see below.)
     // Fix: convert to PEM (`openssl x509 -inform der`, or `new crypto.X509Certificate(der).toString()`).
     itFailsToStart('der-instead-of-pem', {

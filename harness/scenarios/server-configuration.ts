@@ -37,7 +37,7 @@ export const serverConfigurationScenarios = [
     family: 'server-configuration',
     title: "The server's encrypted private key is given the wrong passphrase",
     cause:
-      'The key is an encrypted PKCS#8 PEM ("BEGIN ENCRYPTED PRIVATE KEY") and the `passphrase` option does not ' +
+      'The key is an encrypted PKCS#8 PEM (labelled ENCRYPTED PRIVATE KEY) and the `passphrase` option does not ' +
       'decrypt it (a wrong or stale secret, or none at all: both look the same). Decryption fails while the ' +
       'secure context is built, so https.createServer throws "bad decrypt" before the server listens.',
     fix: 'Pass the passphrase the key was encrypted with, or decrypt the key once and protect the file instead.',

@@ -4,6 +4,8 @@ import { access } from 'node:fs/promises';
 import * as net from 'node:net';
 import { delimiter, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { PemFiles } from '../../certs/index.ts';
+import { Unsupported, type RunningServer } from './backend.ts';
 
 /**
  * Plumbing for server backends that run a real server program as a child process (openssl s_server, nginx): a free
@@ -152,4 +154,19 @@ export function startChild(spec: ChildSpec): Promise<RunningChild> {
       if (!ready) fail(`exited (${signal ?? `code ${code}`}) before it was ready`, code ?? undefined);
     });
   });
+}
+
+/**
+ * The RunningServer of a server program started as a child: it reports no per-connection events (`noEvents` says
+ * why), and closing it stops the child, then removes its files.
+ */
+export function childServer(port: number, child: RunningChild, files: PemFiles, noEvents: string): RunningServer {
+  return {
+    port,
+    eventFor: () => Promise.reject(new Unsupported(noEvents)),
+    close: async () => {
+      await child.close();
+      await files.close();
+    },
+  };
 }

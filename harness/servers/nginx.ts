@@ -4,7 +4,7 @@ import { writePemFiles } from '../../certs/index.ts';
 import type { Credential } from '../../certs/index.ts';
 import type { Scenario, ServerRecipe } from '../scenario.ts';
 import { Unsupported, type RunningServer, type ServerBackend } from './backend.ts';
-import { findExecutable, freePort, startChild } from './child.ts';
+import { childServer, findExecutable, freePort, startChild } from './child.ts';
 import { opensslConfig, serverIdentity, tlsSettings, versionRange, type TlsSettings } from './recipe-settings.ts';
 
 /**
@@ -66,14 +66,7 @@ export const nginxBackend: ServerBackend = {
         // nginx logs its OS status (…, getrlimit) once ngx_init_cycle has bound and is listening on every socket.
         ready: /\[notice\] .*getrlimit\(RLIMIT_NOFILE\)/,
       });
-      return {
-        port,
-        eventFor: () => Promise.reject(new Unsupported(NO_EVENTS)),
-        close: async () => {
-          await child.close();
-          await files.close();
-        },
-      };
+      return childServer(port, child, files, NO_EVENTS);
     } catch (error) {
       await files.close();
       throw error;

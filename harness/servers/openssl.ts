@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writePemFiles, type PemFiles } from '../../certs/index.ts';
 import type { Scenario, ServerBehaviour, ServerRecipe } from '../scenario.ts';
 import { successBody, Unsupported, type RunningServer, type ServerBackend } from './backend.ts';
-import { findExecutable, freePort, startChild } from './child.ts';
+import { childServer, findExecutable, freePort, startChild } from './child.ts';
 import { isIssuanceChain, opensslConfig, serverIdentity, splitCertificates, tlsSettings } from './recipe-settings.ts';
 
 /**
@@ -53,14 +53,7 @@ export const opensslBackend: ServerBackend = {
         env: { ...process.env, OPENSSL_CONF: join(files.dir, 'openssl.cnf') },
         ready: /^ACCEPT$/,
       });
-      return {
-        port,
-        eventFor: () => Promise.reject(new Unsupported(NO_EVENTS)),
-        close: async () => {
-          await child.close();
-          await files.close();
-        },
-      };
+      return childServer(port, child, files, NO_EVENTS);
     } catch (error) {
       await files.close();
       throw error;

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import * as tls from 'node:tls';
 import type { SecureVersion } from 'node:tls';
-import type { Credential } from '../../certs/index.ts';
+import { pemBlocks, type Credential } from '../../certs/index.ts';
 import type { ServerRecipe } from '../scenario.ts';
 import { Unsupported } from './backend.ts';
 
@@ -93,8 +93,6 @@ export function serverIdentity(recipe: ServerRecipe): ServerIdentity {
   return { cert, key, passphrase: recipe.raw?.passphrase };
 }
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----\r?\n[\s\S]*?-----END CERTIFICATE-----\r?\n?/g;
-
 /**
  * `cert` split into the leaf and the rest of the chain, for a server that takes them separately (s_server: `-cert`
  * reads only the first certificate of its file, the chain needs `-cert_chain`). Material that is not PEM text
@@ -102,9 +100,9 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----\r?\n[\s\S]*?-----END CERTIF
  */
 export function splitCertificates(cert: string | Buffer): { leaf: string | Buffer; rest: string | undefined } {
   const text = typeof cert === 'string' ? cert : cert.toString('latin1');
-  const blocks = text.match(PEM_CERTIFICATE);
-  if (!blocks || (typeof cert !== 'string' && !text.trimStart().startsWith('-----BEGIN'))) return { leaf: cert, rest: undefined };
-  const [leaf = '', ...rest] = blocks.map((block) => (block.endsWith('\n') ? block : `${block}\n`));
+  const blocks = pemBlocks(text);
+  if (blocks.length === 0 || (typeof cert !== 'string' && !text.trimStart().startsWith('-----BEGIN'))) return { leaf: cert, rest: undefined };
+  const [leaf = '', ...rest] = blocks;
   return { leaf, rest: rest.length > 0 ? rest.join('') : undefined };
 }
 

@@ -345,7 +345,12 @@ const TABLE: Record<string, ExternalRow> = {
   // Probed with the scenario's 300 ms bound: curl --max-time 0.3, Python's socket timeout. s_client has no timeout
   // for a TLS handshake at all; the harness kills it.
   'handshake-never-completes': {
-    curl: curl(28, 'Connection timed out after N milliseconds'),
+    // curl always exits 28, but its words depend on where its own loop stands when --max-time passes: in its
+    // connect phase ('Connection timed out after N milliseconds') or inside OpenSSL's handshake loop ('SSL
+    // connection timeout'). Seen both in CI on an idle machine; no option picks one, so the cell is not graded.
+    curl: pending(
+      "curl's timeout message depends on whether its deadline passes in its connect phase or inside the TLS handshake loop (exit 28 either way)",
+    ),
     sClient: { kind: 's_client', code: 'PROBE_TIMEOUT', phase: 'handshake' },
     python: pythonRaises('TimeoutError', '_ssl.c: The handshake operation timed out'),
   },

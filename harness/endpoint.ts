@@ -4,7 +4,7 @@ import type { ClientOptions } from './probes/options.ts';
 import type { Outcome, ProbeName } from './outcome.ts';
 import type { Scenario, ScenarioMaterial } from './scenario.ts';
 import { findScenario } from './scenarios/index.ts';
-import type { RunningServer, ServerBackend, ServerEvent } from './servers/backend.ts';
+import type { RunningServer, ServerBackend, ServerEvent, ServerSoftware } from './servers/backend.ts';
 import { nodeBackend } from './servers/node.ts';
 import { once } from '../certs/memo.ts';
 
@@ -14,8 +14,10 @@ export const DEFAULT_SERVERNAME = 'localhost';
 /** A scenario running on a backend: where it listens, what a client needs, and how to stop it. */
 export interface Endpoint {
   scenario: Scenario;
-  /** The name of the server backend serving it (`node`, `openssl`, `nginx`). */
+  /** The name of the server backend serving it (`node`, `openssl`, `nginx`, `container`). */
   backend: string;
+  /** The program that serves it: `nginx` for the container backend. */
+  software: ServerSoftware;
   host: string;
   port: number;
   /** The name a client asks for (SNI and hostname check); undefined means the IP literal is used. */
@@ -86,6 +88,7 @@ export async function startEndpoint(id: string | Scenario, options: StartOptions
   return {
     scenario,
     backend: backend.name,
+    software: backend.software,
     host: HOST,
     port: server.port,
     servername,

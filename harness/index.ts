@@ -10,11 +10,12 @@ export { SCENARIOS, findScenario, scenariosOf, UnknownScenario } from './scenari
 export { defineScenario, FAMILIES, type Family, type Scenario, type ScenarioMaterial, type ServerRecipe, type ClientSetup, type Verdict } from './scenario.ts';
 export { PROBES, PROBE_NAMES, probeFetch, probeHttpsRequest, probeTlsConnect, type Probe, type ClientOptions, type Target } from './probes/index.ts';
 export type { Outcome, Phase, ProbeName, ErrorSummary } from './outcome.ts';
-export type { ServerEvent, ServerBackend, RunningServer } from './servers/backend.ts';
+export type { ServerEvent, ServerBackend, RunningServer, ServerSoftware } from './servers/backend.ts';
 export { nodeBackend } from './servers/node.ts';
 export { Unsupported, successBody } from './servers/backend.ts';
 export { opensslBackend, readStatusPage } from './servers/openssl.ts';
 export { nginxBackend } from './servers/nginx.ts';
+export { containerBackend, containerClockDiffers } from './servers/container.ts';
 export { ServerStartError } from './servers/child.ts';
 export { SERVER_BACKENDS, SERVER_BACKEND_NAMES, SERVER_BACKEND_VARIABLE, backendFromEnvironment, findBackend, UnknownBackend, type ServerBackendName } from './servers/index.ts';
 export { probeInChild, probeInChildWithStderr, type ChildProbe } from './probes/child.ts';

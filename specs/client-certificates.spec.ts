@@ -4,7 +4,7 @@ import { pki } from '../certs/index.ts';
 import { PROBE_NAMES, type Endpoint } from '../harness/index.ts';
 import { TLS_VERSIONS, ALERT_PREFIX, only } from './support/runtime.ts';
 import { useEndpoint } from './support/endpoints.ts';
-import { SERVER_BACKEND_NAME } from './support/backend.ts';
+import { SERVER_SOFTWARE } from './support/backend.ts';
 import { expectSuccess, itFails, itSucceedsForEveryProbe, opensslError, type ExpectedFailure } from './support/expectations.ts';
 import {
   CERTIFICATE_ERROR,
@@ -31,7 +31,7 @@ describe('client certificates', () => {
     const broken = useEndpoint('missing-client-cert');
     const fixed = useEndpoint('missing-client-cert', { fixed: true });
 
-    if (SERVER_BACKEND_NAME === 'nginx') {
+    if (SERVER_SOFTWARE === 'nginx') {
       for (const version of TLS_VERSIONS) {
         describe(`over ${version}`, () => itGetsNginxErrorPageForEveryProbe(broken, version, NO_CERTIFICATE_SENT));
       }
@@ -215,7 +215,7 @@ describe('client certificates', () => {
           itSucceedsForEveryProbe(required, { version, clientCommonName: 'alice' });
           // Now a client without a certificate is refused, exactly as in missing-client-cert (nginx: its 400 page).
           const withoutCert = { cert: undefined, key: undefined };
-          if (SERVER_BACKEND_NAME === 'nginx') itGetsNginxErrorPage(required, 'tls.connect', version, NO_CERTIFICATE_SENT, withoutCert);
+          if (SERVER_SOFTWARE === 'nginx') itGetsNginxErrorPage(required, 'tls.connect', version, NO_CERTIFICATE_SENT, withoutCert);
           else itFails(required, 'tls.connect', withoutCertificate(version), { version, with: withoutCert });
         });
       });
@@ -229,15 +229,15 @@ describe('client certificates', () => {
  * answers the request with its HTTP 400 page.
  */
 function itRefusesTheCertificate(broken: () => Endpoint, refusal: { authorizationError: string; alert: Alert }): void {
-  if (SERVER_BACKEND_NAME === 'node') itIsDroppedWithoutAlert(broken, refusal.authorizationError);
-  if (SERVER_BACKEND_NAME === 'openssl') {
+  if (SERVER_SOFTWARE === 'node') itIsDroppedWithoutAlert(broken, refusal.authorizationError);
+  if (SERVER_SOFTWARE === 'openssl') {
     for (const version of TLS_VERSIONS) {
       describe(`over ${version}: openssl s_server sends the alert '${refusal.alert.reason}' (${refusal.alert.number})`, () => {
         for (const probe of PROBE_NAMES) itFails(broken, probe, alertFor(probe, version, refusal.alert), { version });
       });
     }
   }
-  if (SERVER_BACKEND_NAME === 'nginx') {
+  if (SERVER_SOFTWARE === 'nginx') {
     for (const version of TLS_VERSIONS) describe(`over ${version}`, () => itGetsNginxErrorPageForEveryProbe(broken, version, CERTIFICATE_ERROR));
   }
 }

@@ -4,7 +4,7 @@ import { domainToASCII } from 'node:url';
 import { expect } from 'chai';
 import { IDENTITY_CHECK_USES_ASCII_HOST, TLS_VERSIONS, only } from './support/runtime.ts';
 import { useEndpoint } from './support/endpoints.ts';
-import { SERVER_BACKEND_NAME } from './support/backend.ts';
+import { SERVER_SOFTWARE } from './support/backend.ts';
 import { expectFailure, forProbe, itFailsForEveryProbe, itSucceedsForEveryProbe, type ExpectedFailure } from './support/expectations.ts';
 import { PROBE_NAMES, type Endpoint } from '../harness/index.ts';
 
@@ -270,7 +270,7 @@ describe('hostname', () => {
     const reason = "Host: localhost. is not in the cert's altnames: DNS:default.example.test";
     for (const version of TLS_VERSIONS) {
       describe(`over ${version}`, () => {
-        if (SERVER_BACKEND_NAME === 'nginx') {
+        if (SERVER_SOFTWARE === 'nginx') {
           describe("nginx drops the dot from the SNI name and sends the certificate for localhost", () =>
             itSucceedsForEveryProbe(trailingDot, { version }));
         } else {

@@ -1,13 +1,16 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import {
   SERVER_BACKENDS,
   SERVER_BACKEND_NAMES,
   ServerStartError,
   UnknownBackend,
+  containerBackend,
+  containerClockDiffers,
   Unsupported,
   backendFromEnvironment,
   findScenario,
@@ -39,15 +42,20 @@ function mocha(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: num
   });
 }
 
-/** Skip (pending, with the reason) when the backend's program is not installed, unless TLS_HARNESS_REQUIRE_TOOLS=1. */
+/**
+ * Skip (pending, with the reason) when the backend's program is not installed, unless TLS_HARNESS_REQUIRE_TOOLS=1;
+ * and, for the container, when the clock is faked (the container would not share it: containerClockDiffers).
+ */
 async function requireBackend(name: keyof typeof SERVER_BACKENDS): Promise<void> {
+  const clock = name === 'container' ? containerClockDiffers() : undefined;
+  if (clock) skipCurrentTest(clock);
   const unavailable = await SERVER_BACKENDS[name].unavailable?.();
   if (!unavailable) return;
   if (process.env.TLS_HARNESS_REQUIRE_TOOLS === '1') throw new Error(`${unavailable}, and TLS_HARNESS_REQUIRE_TOOLS=1`);
   skipCurrentTest(unavailable);
 }
 
-describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx', () => {
+describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx|container', () => {
   describe('selecting the backend', () => {
     it('node when TLS_HARNESS_SERVER is unset or empty; each backend by its name', () => {
       expect(backendFromEnvironment({}).name).to.equal('node');
@@ -56,7 +64,7 @@ describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx', () => {
     });
     it('an unknown name is an error that lists the backends', () => {
       expect(() => backendFromEnvironment({ TLS_HARNESS_SERVER: 'apache' }))
-        .to.throw(UnknownBackend, "TLS_HARNESS_SERVER=apache: unknown server backend 'apache': choose one of node, openssl, nginx");
+        .to.throw(UnknownBackend, "TLS_HARNESS_SERVER=apache: unknown server backend 'apache': choose one of node, openssl, nginx, container");
     });
   });
 
@@ -85,7 +93,7 @@ describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx', () => {
       this.timeout(20_000);
       const { code, stderr } = await mocha(['--reporter', 'dot', 'specs/control.spec.ts'], { TLS_HARNESS_SERVER: 'apache' });
       expect(code).to.not.equal(0);
-      expect(stderr).to.include("UnknownBackend: TLS_HARNESS_SERVER=apache: unknown server backend 'apache': choose one of node, openssl, nginx");
+      expect(stderr).to.include("UnknownBackend: TLS_HARNESS_SERVER=apache: unknown server backend 'apache': choose one of node, openssl, nginx, container");
     });
   });
 
@@ -115,8 +123,8 @@ describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx', () => {
     }
   });
 
-  for (const name of ['openssl', 'nginx'] as const) {
-    describe(`${name}: a child process on 127.0.0.1`, () => {
+  for (const name of ['openssl', 'nginx', 'container'] as const) {
+    describe(`${name}: ${name === 'container' ? 'nginx in a container (testcontainers, host network)' : 'a child process'} on 127.0.0.1`, () => {
       for (const version of TLS_VERSIONS) {
         it(`serves healthy over ${version}: the success line (scenario, protocol), and is gone after close()`, async () => {
           await requireBackend(name);
@@ -139,6 +147,52 @@ describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx', () => {
       }
     });
   }
+
+  describe('container: nothing is left behind', () => {
+    const run = promisify(execFile);
+    /** The pids (label org.tls-harness.pid) of every tls-harness container the daemon has, running or not. */
+    const containerPids = async (): Promise<string[]> => {
+      const { stdout } = await run('docker', ['ps', '--all', '--filter', 'label=org.tls-harness.pid', '--format', '{{.Label "org.tls-harness.pid"}}']);
+      return stdout.split('\n').filter((line) => line !== '');
+    };
+
+    it('a server that exits at start-up: ServerStartError with nginx\'s words, and its container is removed', async () => {
+      await requireBackend('container');
+      const error: unknown = await startEndpoint('key-certificate-mismatch', { backend: containerBackend }).then(
+        async (endpoint) => endpoint.close(),
+        (thrown: unknown) => thrown,
+      );
+      expect(error).to.be.instanceOf(ServerStartError);
+      expect((error as ServerStartError).output).to.match(
+        // nginx is the container's first process: pid 1
+        /^\S+ \S+ \[emerg\] 1#1: SSL_CTX_use_PrivateKey\("\/\S+\/server\.key"\) failed \(SSL: error:05800074:x509 certificate routines::key values mismatch\)$/m,
+      );
+      expect(await containerPids()).to.not.include(String(process.pid));
+    });
+
+    it('a run with a failing spec and an endpoint it never closed leaves no container (close in after, docker rm at exit)', async function () {
+      this.timeout(60_000);
+      await requireBackend('container');
+      const { code, stdout, stderr } = await mocha(['--reporter', 'json', 'specs/fixtures/container-cleanup.fixture.ts'], { TLS_HARNESS_REQUIRE_TOOLS: '' });
+      const pid = /^pid=(\d+)$/m.exec(stdout)?.[1];
+      expect(pid, stdout + stderr).to.be.a('string');
+      const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { stats: { passes: number; failures: number } };
+      expect({ code, passes: report.stats.passes, failures: report.stats.failures }).to.deep.equal({ code: 1, passes: 1, failures: 1 });
+      expect(await containerPids()).to.not.include(pid);
+    });
+
+    it('without a reachable Docker daemon: unavailable, naming DOCKER_HOST (its specs are then pending with that reason)', async function () {
+      this.timeout(20_000);
+      const socket = join(REPO, '.cache', 'no-such-docker.sock');
+      const { stdout } = await run(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', "import { containerBackend } from './harness/index.ts'; console.log(await containerBackend.unavailable());"],
+        { cwd: REPO, env: { ...process.env, DOCKER_HOST: `unix://${socket}` } },
+      );
+      if (stdout.startsWith('the docker CLI is not installed') || stdout.startsWith('nginx is not installed')) return skipCurrentTest(stdout.trim());
+      expect(stdout).to.match(new RegExp(`^no Docker daemon is reachable \\(DOCKER_HOST=unix://${socket.replace(/[.]/g, '\\.')}\\): `));
+    });
+  });
 
   describe('starting a child server', () => it('a child server that cannot bind its port fails loudly with its own words (no retry)', async () => {
     await requireBackend('openssl');

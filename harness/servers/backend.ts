@@ -30,9 +30,14 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** The server program that answers the client: what decides how a server behaves, wherever it runs. */
+export type ServerSoftware = 'node' | 'openssl' | 'nginx';
+
 /** A way to run a ServerRecipe. Throws `Unsupported` for a recipe it cannot express faithfully. */
 export interface ServerBackend {
   name: string;
+  /** The program that serves: `container` runs nginx, so it behaves exactly as the `nginx` backend does. */
+  software: ServerSoftware;
   start(scenario: Scenario, recipe: ServerRecipe): Promise<RunningServer>;
   /** Why the backend cannot run on this machine (its program is not installed), or undefined when it can. */
   unavailable?(): Promise<string | undefined>;

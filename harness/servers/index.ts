@@ -1,4 +1,5 @@
 import type { ServerBackend } from './backend.ts';
+import { containerBackend } from './container.ts';
 import { nginxBackend } from './nginx.ts';
 import { nodeBackend } from './node.ts';
 import { opensslBackend } from './openssl.ts';
@@ -8,6 +9,7 @@ export const SERVER_BACKENDS = {
   node: nodeBackend,
   openssl: opensslBackend,
   nginx: nginxBackend,
+  container: containerBackend,
 } as const satisfies Record<string, ServerBackend>;
 
 export type ServerBackendName = keyof typeof SERVER_BACKENDS;

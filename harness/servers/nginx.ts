@@ -38,33 +38,25 @@ import { opensslConfig, serverIdentity, tlsSettings, versionRange, type TlsSetti
  */
 export const nginxBackend: ServerBackend = {
   name: 'nginx',
+  software: 'nginx',
   async unavailable() {
-    return (await findExecutable('nginx')) ? undefined : 'nginx is not installed (apt-get install nginx-light)';
+    return (await findExecutable('nginx')) ? undefined : NGINX_NOT_INSTALLED;
   },
   async start(scenario: Scenario, recipe: ServerRecipe): Promise<RunningServer> {
-    checkExpressible(recipe);
-    const settings = tlsSettings(recipe);
+    checkNginxExpressible(recipe);
     const command = await findExecutable('nginx');
-    if (!command) throw new Error('nginx is not installed (apt-get install nginx-light)');
+    if (!command) throw new Error(NGINX_NOT_INSTALLED);
     const files = await writePemFiles({});
     try {
-      await mkdir(join(files.dir, 'tmp'), { mode: 0o700 }); // nginx creates the temp paths' last level only
       const port = await freePort();
-      const file = async (name: string, content: string | Buffer) => {
-        const path = join(files.dir, name);
-        await writeFile(path, content, { mode: 0o600 });
-        return path;
-      };
-      const conf = await nginxConf(scenario, recipe, settings, port, files.dir, file);
-      await file('openssl.cnf', opensslConfig(settings));
+      const launch = await prepareNginx(scenario, recipe, files.dir, port);
       const child = await startChild({
         name: 'nginx',
         command,
-        args: ['-p', `${files.dir}/`, '-c', await file('nginx.conf', conf), '-e', 'stderr'],
+        args: launch.args,
         cwd: files.dir,
-        env: { ...process.env, OPENSSL_CONF: join(files.dir, 'openssl.cnf') },
-        // nginx logs its OS status (…, getrlimit) once ngx_init_cycle has bound and is listening on every socket.
-        ready: /\[notice\] .*getrlimit\(RLIMIT_NOFILE\)/,
+        env: { ...process.env, ...launch.env },
+        ready: NGINX_READY,
       });
       return childServer(port, child, files, NO_EVENTS);
     } catch (error) {
@@ -74,9 +66,39 @@ export const nginxBackend: ServerBackend = {
   },
 };
 
+export const NGINX_NOT_INSTALLED = 'nginx is not installed (apt-get install nginx-light)';
+
+/** nginx logs its OS status (…, getrlimit) once ngx_init_cycle has bound and is listening on every socket. */
+export const NGINX_READY = /\[notice\] .*getrlimit\(RLIMIT_NOFILE\)/;
+
+/** How to start nginx for one endpoint: its arguments (after the program) and its environment. */
+export interface NginxLaunch {
+  args: string[];
+  env: Record<string, string>;
+}
+
+/**
+ * Write the endpoint's nginx.conf, openssl.cnf and key material into `dir` and say how to start nginx on them. Every
+ * path in them is absolute and inside `dir`, so nginx runs the same on this host and in a container that mounts `dir`
+ * at the same path (the container backend).
+ */
+export async function prepareNginx(scenario: Scenario, recipe: ServerRecipe, dir: string, port: number): Promise<NginxLaunch> {
+  const settings = tlsSettings(recipe);
+  await mkdir(join(dir, 'tmp'), { mode: 0o700 }); // nginx creates the temp paths' last level only
+  const file = async (name: string, content: string | Buffer) => {
+    const path = join(dir, name);
+    await writeFile(path, content, { mode: 0o600 });
+    return path;
+  };
+  const conf = await nginxConf(scenario, recipe, settings, port, dir, file);
+  const opensslCnf = await file('openssl.cnf', opensslConfig(settings));
+  return { args: ['-p', `${dir}/`, '-c', await file('nginx.conf', conf), '-e', 'stderr'], env: { OPENSSL_CONF: opensslCnf } };
+}
+
 const NO_EVENTS = "nginx reports no per-connection events: its error log does not name the client's port";
 
-function checkExpressible(recipe: ServerRecipe): void {
+/** Throws Unsupported for a recipe nginx cannot express, before anything is written or started. */
+export function checkNginxExpressible(recipe: ServerRecipe): void {
   const behaviour = recipe.behaviour ?? 'tls';
   if (behaviour === 'reset-on-client-hello') {
     throw new Unsupported(

@@ -11,6 +11,7 @@ import type { Scenario, ServerRecipe } from '../scenario.ts';
 /** In-process servers on 127.0.0.1: the default backend, no Docker or child process needed. */
 export const nodeBackend: ServerBackend = {
   name: 'node',
+  software: 'node',
   async start(scenario: Scenario, recipe: ServerRecipe): Promise<RunningServer> {
     const behaviour = recipe.behaviour ?? 'tls';
     const events = new EventQueue();

@@ -34,6 +34,7 @@ import { isIssuanceChain, opensslConfig, serverIdentity, splitCertificates, tlsS
  */
 export const opensslBackend: ServerBackend = {
   name: 'openssl',
+  software: 'openssl',
   async unavailable() {
     return (await findExecutable('openssl')) ? undefined : 'openssl is not installed (apt-get install openssl)';
   },

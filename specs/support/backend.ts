@@ -1,17 +1,14 @@
-import { backendFromEnvironment, readStatusPage, type ServerBackendName } from '../../harness/index.ts';
+import { backendFromEnvironment, readStatusPage, type ServerBackendName, type ServerSoftware } from '../../harness/index.ts';
 
 /**
- * The server backend the specs serve their scenarios with: TLS_HARNESS_SERVER=node|openssl|nginx (node when unset;
- * an unknown name stops the run here, at load time). Expectations that differ between servers are keyed on
- * SERVER_BACKEND_NAME, next to a sentence that says why — see onBackend.
+ * The server backend the specs serve their scenarios with: TLS_HARNESS_SERVER=node|openssl|nginx|container (node when
+ * unset; an unknown name stops the run here, at load time). Expectations that differ between servers are keyed on
+ * SERVER_SOFTWARE — the program that serves, so the container backend (nginx in a container) is held to exactly what
+ * nginx does — next to a sentence that says why.
  */
 export const SERVER_BACKEND = backendFromEnvironment();
 export const SERVER_BACKEND_NAME = SERVER_BACKEND.name as ServerBackendName;
-
-/** The value for the running backend: `onBackend({ node: …, openssl: …, nginx: … })`. */
-export function onBackend<T>(values: Record<ServerBackendName, T>, backend: ServerBackendName = SERVER_BACKEND_NAME): T {
-  return values[backend];
-}
+export const SERVER_SOFTWARE: ServerSoftware = SERVER_BACKEND.software;
 
 /**
  * A success response's body in the node backend's form, `ok <scenario> <protocol>[ client=<CN>]\n` (successBody).
@@ -20,8 +17,8 @@ export function onBackend<T>(values: Record<ServerBackendName, T>, backend: Serv
  * session dump the negotiated protocol, and it prints the client certificate — so the page is read back into that
  * line (readStatusPage); a page it cannot read stays as it was, and the assertion shows it.
  */
-export function successLine(body: string | undefined, backend: string = SERVER_BACKEND_NAME): string | undefined {
-  if (body === undefined || backend !== 'openssl') return body;
+export function successLine(body: string | undefined, software: ServerSoftware = SERVER_SOFTWARE): string | undefined {
+  if (body === undefined || software !== 'openssl') return body;
   return readStatusPage(body) ?? body;
 }
 
@@ -71,7 +68,7 @@ function markPending(suite: Mocha.Suite, reason: string): void {
  * `it` for what only some backends can show (e.g. a Node server's process warning); on the others it is registered
  * pending, with `why` in its title.
  */
-export function itOnServers(backends: readonly ServerBackendName[], title: string, why: string, fn: Mocha.AsyncFunc | Mocha.Func): void {
-  if (backends.includes(SERVER_BACKEND_NAME)) it(title, fn);
+export function itOnServers(servers: readonly ServerSoftware[], title: string, why: string, fn: Mocha.AsyncFunc | Mocha.Func): void {
+  if (servers.includes(SERVER_SOFTWARE)) it(title, fn);
   else it(`${title} — pending on ${SERVER_BACKEND_NAME}: ${why}`);
 }

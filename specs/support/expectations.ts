@@ -86,7 +86,7 @@ export function expectSuccess(
   expect(outcome.status).to.equal(200);
   const client = clientCommonName === undefined ? '' : ` client=${clientCommonName}`;
   // successLine: the openssl backend answers with s_server's status page, read back into this line (support/backend.ts).
-  expect(successLine(outcome.body, endpoint.backend)).to.equal(`ok ${endpoint.scenario.id} ${version}${client}\n`);
+  expect(successLine(outcome.body, endpoint.software)).to.equal(`ok ${endpoint.scenario.id} ${version}${client}\n`);
 }
 
 export interface ProbeCase {

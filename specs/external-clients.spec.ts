@@ -87,7 +87,7 @@ const UNEXPECTED_EOF = 'error:0A000126:SSL routines:ssl3_read_n:unexpected eof w
  */
 const REQUEST_RACE =
   "not graded over TLS 1.3: whether the tool's request reaches Node's server before it drops the connection decides " +
-  'between an end of stream and a reset, a race between two processes (see DROPPED_WITHOUT_ALERT)';
+  'between an end of stream and a reset, a race between two processes (see DROPPED_WITHOUT_ALERT in specs/external-clients.spec.ts)';
 const DROPPED_WITHOUT_ALERT: Pick<ExternalRow, 'curl' | 'sClient' | 'python'> = {
   curl: perVersion<CurlFailure>(
     pending(REQUEST_RACE),

@@ -46,6 +46,7 @@ export async function readAllObservations(dir = OBSERVATIONS_DIR): Promise<RunOb
   );
 }
 
-export function nodeMajor(run: RunObservations): number {
+/** The Node major a run (or any record with a `node` version) was observed on. */
+export function nodeMajor(run: Pick<RunObservations, 'node'>): number {
   return Number(run.node.replace(/^v/, '').split('.')[0]);
 }

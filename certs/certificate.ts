@@ -15,9 +15,9 @@ export interface Credential {
   /** DER of the certificate and of its subject Name (the issuer name of what it signs). */
   der: Uint8Array;
   subjectDer: Uint8Array;
-  certPem: string;
+  readonly certPem: string;
   key: KeyPair;
-  keyPem: string;
+  readonly keyPem: string;
   /** Serial number in hex, as a CRL lists it. */
   serialNumber: string;
 }
@@ -227,11 +227,26 @@ function generalName(name: x509.JsonGeneralName): Uint8Array {
 
 const names = new Map<string, Uint8Array>();
 
-/** DER of a distinguished name given as `CN=…, O=…` (parsed by @peculiar/x509, cached: subjects repeat a lot). */
+/** The attributes a subject here is made of (the builder writes `CN=<name>, O=tls-harness` or `O=tls-harness`). */
+const NAME_ATTRIBUTES: Record<string, string> = { CN: '2.5.4.3', O: '2.5.4.10' };
+
+/**
+ * DER of a distinguished name `CN=…, O=…`, one attribute per RDN in the order given, cached: subjects repeat a lot.
+ * A value is a PrintableString when its characters allow it, a UTF8String otherwise — the encoding @peculiar/x509
+ * chose when it wrote these names, kept byte for byte (its Name parser cost ~0.2 ms per name).
+ */
 function nameDer(name: string): Uint8Array {
   let encoded = names.get(name);
   if (!encoded) {
-    encoded = new Uint8Array(new x509.Name(name).toArrayBuffer());
+    const rdns = name.split(', ').map((pair) => {
+      const [type = '', ...rest] = pair.split('=');
+      const value = rest.join('=');
+      const attribute = NAME_ATTRIBUTES[type];
+      if (!attribute || value === '') throw new Error(`certificate subject ${JSON.stringify(name)}: cannot encode ${JSON.stringify(pair)}`);
+      const text = /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value) ? der.tlv(0x13, Buffer.from(value, 'ascii')) : der.utf8String(value);
+      return der.set(der.sequence(der.oid(attribute), text));
+    });
+    encoded = der.sequence(...rdns);
     names.set(name, encoded);
   }
   return encoded;
@@ -240,6 +255,7 @@ function nameDer(name: string): Uint8Array {
 /** A Credential whose parsed `certificate` is made on first access. */
 export function credential(label: string, certificateDer: Uint8Array, subjectDer: Uint8Array, key: KeyPair, serialNumber: string): Credential {
   let parsed: x509.X509Certificate | undefined;
+  let certPem: string | undefined;
   return {
     label,
     get certificate() {
@@ -247,9 +263,13 @@ export function credential(label: string, certificateDer: Uint8Array, subjectDer
     },
     der: certificateDer,
     subjectDer,
-    certPem: toPem(certificateDer, 'CERTIFICATE'),
+    get certPem() {
+      return (certPem ??= toPem(certificateDer, 'CERTIFICATE'));
+    },
     key,
-    keyPem: key.privateKeyPem,
+    get keyPem() {
+      return key.privateKeyPem;
+    },
     serialNumber,
   };
 }
@@ -264,8 +284,13 @@ export function certificateWithoutCommonName(label: string): CertificateBuilder 
   return new CertificateBuilder(undefined, 'O=tls-harness').label(label);
 }
 
+/** Random bytes drawn in batches: one system call per 256 serial numbers instead of one each. */
+let serialPool = Buffer.alloc(0);
+
 function randomSerialNumber(): Buffer {
-  const bytes = randomBytes(16);
+  if (serialPool.length < 16) serialPool = randomBytes(16 * 256);
+  const bytes = Buffer.from(serialPool.subarray(0, 16));
+  serialPool = serialPool.subarray(16);
   bytes.writeUInt8((bytes.readUInt8(0) & 0x7f) | 0x01, 0); // positive, and no leading zero byte to trim
   return bytes;
 }

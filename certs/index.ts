@@ -5,3 +5,4 @@ export { revocationList } from './revocation.ts';
 export { writePemFiles, type PemFiles } from './pem-files.ts';
 export { once } from './memo.ts';
 export { x509 } from './x509.ts';
+export { dhParametersPem, modpPrime, type ModpGroup } from './dh-params.ts';

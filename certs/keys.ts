@@ -13,7 +13,7 @@ export interface KeyPair {
   privateKey: KeyObject;
   publicKey: KeyObject;
   /** PKCS#8 PEM of the private key, as `tls.createSecureContext({ key })` takes it. */
-  privateKeyPem: string;
+  readonly privateKeyPem: string;
   /** DER SubjectPublicKeyInfo, as it goes into a certificate. */
   spki: ArrayBuffer;
   /** SHA-1 of the SPKI, hex: the subject/authority key identifier of certificates for this key. */
@@ -52,11 +52,15 @@ export async function newKeyPair(spec: KeySpec = EC_P256): Promise<KeyPair> {
 export function keyPairFrom(spec: KeySpec, privateKey: KeyObject, publicKey: KeyObject): KeyPair {
   const spkiDer = publicKey.export({ type: 'spki', format: 'der' });
   const spki = spkiDer.buffer.slice(spkiDer.byteOffset, spkiDer.byteOffset + spkiDer.byteLength) as ArrayBuffer;
+  let privateKeyPem: string | undefined;
   return {
     spec,
     privateKey,
     publicKey,
-    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    // Only the keys a server or client presents are ever exported: most are CA keys that only sign.
+    get privateKeyPem() {
+      return (privateKeyPem ??= privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    },
     spki,
     keyId: keyIdentifier(spki),
   };

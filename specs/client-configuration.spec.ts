@@ -4,7 +4,8 @@ import { pki } from '../certs/index.ts';
 import { PROBE_NAMES, probeInChildWithStderr, type ChildProbe, type ClientOptions, type Endpoint, type Outcome, type ProbeName } from '../harness/index.ts';
 import { CertificatePinMismatch, fingerprint256, previousServerCertificate } from '../harness/scenarios/client-configuration.ts';
 import { TLS_VERSIONS, only } from './support/runtime.ts';
-import { useEndpoint } from './support/endpoints.ts';
+import { startOnBackend, useEndpoint } from './support/endpoints.ts';
+import { useEarly } from './support/early.ts';
 import { expectFailure, expectSuccess, explain, forProbe, itFailsForEveryProbe, itSucceedsForEveryProbe } from './support/expectations.ts';
 
 const certificateHasExpired = { code: 'CERT_HAS_EXPIRED', message: 'certificate has expired', phase: 'handshake' } as const;
@@ -70,35 +71,39 @@ describe('client configuration', () => {
     const fixed = useEndpoint('node-tls-reject-unauthorized-0', { fixed: true });
     const withVariable = TLS_VERSIONS.flatMap((version) => PROBE_NAMES.map((probe) => ({ probe, version })));
     const explicitlyStrict = PROBE_NAMES.map((probe) => ({ probe, version: 'TLSv1.3' as const }));
-    const outcomes = new Map<object, Outcome>();
-    let stderr = '';
-
-    before(async () => {
-      const plan = (cases: { probe: ProbeName; version: SecureVersion }[], extra: ClientOptions): ChildProbe[] =>
-        cases.map(({ probe, version }) => {
-          const { checkServerIdentity: _none, ...options } = broken().clientOptions();
-          return { probe, target: { host: broken().host, port: broken().port }, options: { ...options, ...only(version), ...extra } };
-        });
-      const result = await probeInChildWithStderr(
-        [...plan(withVariable, {}), ...plan(explicitlyStrict, { rejectUnauthorized: true })],
-        { NODE_TLS_REJECT_UNAUTHORIZED: '0' },
-      );
-      [...withVariable, ...explicitlyStrict].forEach((c, index) => outcomes.set(c, result.outcomes[index] as Outcome));
-      stderr = result.stderr;
+    // The child process starts with the run (useEarly): its ~0.6 s overlap the other specs.
+    const childRun = useEarly(async () => {
+      const endpoint = await startOnBackend('node-tls-reject-unauthorized-0');
+      try {
+        const plan = (cases: { probe: ProbeName; version: SecureVersion }[], extra: ClientOptions): ChildProbe[] =>
+          cases.map(({ probe, version }) => {
+            const { checkServerIdentity: _none, ...options } = endpoint.clientOptions();
+            return { probe, target: { host: endpoint.host, port: endpoint.port }, options: { ...options, ...only(version), ...extra } };
+          });
+        const result = await probeInChildWithStderr(
+          [...plan(withVariable, {}), ...plan(explicitlyStrict, { rejectUnauthorized: true })],
+          { NODE_TLS_REJECT_UNAUTHORIZED: '0' },
+        );
+        const outcomes = new Map<object, Outcome>();
+        [...withVariable, ...explicitlyStrict].forEach((c, index) => outcomes.set(c, result.outcomes[index] as Outcome));
+        return { outcomes, stderr: result.stderr, endpoint };
+      } finally {
+        await endpoint.close();
+      }
     });
 
     for (const c of withVariable) {
       it(`over ${c.version}: ${unverifiedTitle(c.probe, c.version)}`, () =>
-        expectUnverifiedSuccess(outcomes.get(c) as Outcome, broken(), c.version));
+        expectUnverifiedSuccess(childRun().outcomes.get(c) as Outcome, childRun().endpoint, c.version));
     }
     it("stderr: exactly one warning — 'Setting the NODE_TLS_REJECT_UNAUTHORIZED environment variable to '0' makes … insecure'", () => {
-      expect(stderr).to.match(
+      expect(childRun().stderr).to.match(
         /^\(node:\d+\) Warning: Setting the NODE_TLS_REJECT_UNAUTHORIZED environment variable to '0' makes TLS connections and HTTPS requests insecure by disabling certificate verification\.\n\(Use `node --trace-warnings \.\.\.` to show where the warning was created\)\n$/,
       );
     });
     for (const c of explicitlyStrict) {
       it(`${c.probe} with an explicit rejectUnauthorized: true still fails with CERT_HAS_EXPIRED: 'certificate has expired'`, () =>
-        expectFailure(outcomes.get(c) as Outcome, forProbe(c.probe, certificateHasExpired)));
+        expectFailure(childRun().outcomes.get(c) as Outcome, forProbe(c.probe, certificateHasExpired)));
     }
 
     for (const version of TLS_VERSIONS) {

@@ -1,5 +1,7 @@
+import { getDiffieHellman } from 'node:crypto';
 import * as tls from 'node:tls';
 import { expect } from 'chai';
+import { modpPrime } from '../certs/index.ts';
 import { findScenario, scenarioMaterial, type ClientOptions } from '../harness/index.ts';
 import { ALERT_PREFIX, DEFAULT_SECURITY_LEVEL, TLS_VERSIONS, only, opensslAtLeast } from './support/runtime.ts';
 import { useEndpoint } from './support/endpoints.ts';
@@ -175,6 +177,13 @@ describe('crypto strength', () => {
     // — a `ciphers` string of TLS 1.2 suites leaves the TLS 1.3 suites alone — so it negotiates ECDHE (X25519) and
     // neither check applies. The server warns at start-up (the SecurityWarning line in the test output is its).
     // Fix: DH parameters of at least 2048 bits (here RFC 3526 group 14), or ECDHE suites.
+    it("its groups are exactly Node's getDiffieHellman('modp2') (served) and ('modp14') (the fix) primes", () => {
+      // certs/dh-params.ts computes the primes from their RFC 2409 / RFC 3526 formulas; this holds them to Node's own
+      // tables (the handshakes below show the parameters load and negotiate: 'DH parameter size 1024').
+      for (const group of ['modp2', 'modp14'] as const) {
+        expect(modpPrime(group).toString('hex'), group).to.equal(getDiffieHellman(group).getPrime('hex'));
+      }
+    });
     const warnings: string[] = [];
     const onWarning = (warning: Error) => {
       if (warning.name === 'SecurityWarning') warnings.push(`${warning.name}: ${warning.message}`);

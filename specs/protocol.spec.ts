@@ -2,7 +2,8 @@ import type { SecureVersion } from 'node:tls';
 import { expect } from 'chai';
 import { PROBE_NAMES, type ClientOptions, type Endpoint, type Outcome, type ProbeName } from '../harness/index.ts';
 import { ALERT_PREFIX, TLS_VERSIONS, only, opensslAtLeast } from './support/runtime.ts';
-import { useEndpoint } from './support/endpoints.ts';
+import { startOnBackend, useEndpoint } from './support/endpoints.ts';
+import { useEarly } from './support/early.ts';
 import {
   expectFailure,
   expectSuccess,
@@ -183,23 +184,26 @@ describe('protocol', () => {
     // (Without a signal, undici's connector would give up after 10 s with UND_ERR_CONNECT_TIMEOUT.)
     // Why: the server reads the ClientHello and says nothing.
     // Fix: bound every connection with a timeout, and connect to a port that serves TLS.
-    const broken = useEndpoint('handshake-never-completes');
     const fixed = useEndpoint('handshake-never-completes', { fixed: true });
     const timeoutMs = 300; // the scenario's own client timeout (its ClientSetup.timeoutMs), stated here for the titles
-    // The three probes wait out their timeouts side by side: each has its own connection to the silent server.
-    const outcomes = new Map<ProbeName, Outcome>();
-    before(async () => {
-      const probes = ['tls.connect', 'https.request', 'fetch'] as const;
-      const results = await Promise.all(probes.map((probe) => broken().probe(probe, { timeoutMs })));
-      probes.forEach((probe, index) => outcomes.set(probe, results[index] as Outcome));
+    // The three probes wait out their timeouts side by side, each on its own connection to the silent server, and
+    // from the start of the run (useEarly): the 300 ms pass while the other specs run.
+    const waited = useEarly(async () => {
+      const broken = await startOnBackend('handshake-never-completes');
+      try {
+        const results = await Promise.all(PROBE_NAMES.map((probe) => broken.probe(probe, { timeoutMs })));
+        return new Map(PROBE_NAMES.map((probe, index) => [probe, results[index] as Outcome]));
+      } finally {
+        await broken.close();
+      }
     });
     for (const probe of ['tls.connect', 'https.request'] as const) {
       it(`${probe} fails with PROBE_TIMEOUT: 'no outcome within ${timeoutMs} ms' (still in the handshake)`, () => {
-        expectFailure(outcomes.get(probe) as Outcome, { code: 'PROBE_TIMEOUT', message: `no outcome within ${timeoutMs} ms`, phase: 'handshake' });
+        expectFailure(waited().get(probe) as Outcome, { code: 'PROBE_TIMEOUT', message: `no outcome within ${timeoutMs} ms`, phase: 'handshake' });
       });
     }
     it(`fetch rejects with DOMException TimeoutError: 'The operation was aborted due to timeout' (no cause)`, () => {
-      const outcome = outcomes.get('fetch') as Outcome;
+      const outcome = waited().get('fetch') as Outcome;
       expect(outcome.ok, explain(outcome)).to.equal(false);
       expect(
         { errorName: outcome.errorName, message: outcome.message, code: outcome.code, cause: outcome.cause, phase: outcome.phase },

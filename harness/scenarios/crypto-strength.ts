@@ -1,31 +1,5 @@
-import { getDiffieHellman } from 'node:crypto';
-import { certificate, localLeaf } from '../../certs/index.ts';
+import { certificate, dhParametersPem, localLeaf, newKeyPair } from '../../certs/index.ts';
 import { defineScenario } from '../scenario.ts';
-
-/**
- * Finite-field DH parameters (PEM) for one of the well-known MODP groups (RFC 2409 / RFC 3526): `modp2` is the
- * 1024-bit Oakley group 2, `modp14` the 2048-bit group 14. Generating DH primes at run time takes seconds; these
- * are fixed, so the PKCS#3 DHParameter (SEQUENCE { prime INTEGER, base INTEGER }) is DER-encoded from them directly.
- */
-function dhParamsPem(group: 'modp2' | 'modp14'): string {
-  const dh = getDiffieHellman(group);
-  const der = derTlv(0x30, Buffer.concat([derInteger(dh.getPrime()), derInteger(dh.getGenerator())]));
-  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
-  return `-----BEGIN DH PARAMETERS-----\n${lines.join('\n')}\n-----END DH PARAMETERS-----\n`;
-}
-
-function derInteger(unsigned: Buffer): Buffer {
-  // INTEGER is signed: a leading byte with the high bit set needs a zero byte in front to stay positive.
-  return derTlv(0x02, (unsigned[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), unsigned]) : unsigned);
-}
-
-function derTlv(tag: number, value: Buffer): Buffer {
-  const length = value.length;
-  if (length < 0x80) return Buffer.concat([Buffer.from([tag, length]), value]);
-  const lengthBytes: number[] = [];
-  for (let rest = length; rest > 0; rest >>= 8) lengthBytes.unshift(rest & 0xff);
-  return Buffer.concat([Buffer.from([tag, 0x80 | lengthBytes.length, ...lengthBytes]), value]);
-}
 
 /** OpenSSL security level 0: lets a server load (and a client accept) what level 1 refuses. */
 const SECURITY_LEVEL_0 = 'DEFAULT@SECLEVEL=0';
@@ -159,18 +133,21 @@ export const cryptoStrengthScenarios = [
       'or ffdhe2048, or `dhparam: "auto"`).',
     expect: 'reject',
     async setup(pki) {
-      // DHE suites authenticate with RSA; the key is about the DH group, so it is a sound 2048 bits.
+      // DHE suites authenticate with RSA; the key is about the DH group, so it is a sound 2048 bits. Its prime search
+      // (74–230 ms on the thread pool) is the slowest step of the whole PKI: it starts before anything is awaited.
+      const rsaKey = newKeyPair({ type: 'rsa', bits: 2048 });
+      const intermediate = await pki.intermediateCa();
       const rsaLeaf = await localLeaf('localhost')
         .label('RSA-2048 leaf')
-        .key({ type: 'rsa', bits: 2048 })
-        .issuedBy(await pki.intermediateCa())
+        .key(await rsaKey)
+        .issuedBy(intermediate)
         .build();
       const dheOnly = { chain: [rsaLeaf, await pki.intermediateCa()], ciphers: 'DHE-RSA-AES128-GCM-SHA256' };
       return {
         // SECLEVEL=1: the 1024-bit group is served on purpose, on every Node (see SECURITY_LEVEL_1).
-        server: { ...dheOnly, ciphers: `${dheOnly.ciphers}:@SECLEVEL=1`, dhparam: dhParamsPem('modp2') },
+        server: { ...dheOnly, ciphers: `${dheOnly.ciphers}:@SECLEVEL=1`, dhparam: dhParametersPem('modp2') },
         client: { trust: [await pki.rootCa()], minDHSize: 2048 },
-        fixed: { server: { ...dheOnly, dhparam: dhParamsPem('modp14') } },
+        fixed: { server: { ...dheOnly, dhparam: dhParametersPem('modp14') } },
       };
     },
   }),

@@ -26,7 +26,7 @@ export function useEndpoint(id: string, options: StartOptions = {}): () => Endpo
       endpoint = await start.running;
     } catch (error) {
       if (!(error instanceof Unsupported)) throw error;
-      unsupported = `${id}${options.fixed ? ' (fixed)' : ''} on ${backend.name}: ${error.message}`;
+      unsupported = unsupportedReason(id, options, backend, error);
     }
   });
   after(async () => {
@@ -40,6 +40,24 @@ export function useEndpoint(id: string, options: StartOptions = {}): () => Endpo
     wrapped ??= pendingWithoutServerView(endpoint, backend.name);
     return wrapped;
   };
+}
+
+function unsupportedReason(id: string, options: StartOptions, backend: ServerBackend, error: Unsupported): string {
+  return `${id}${options.fixed ? ' (fixed)' : ''} on ${backend.name}: ${error.message}`;
+}
+
+/**
+ * startEndpoint on the specs' backend (TLS_HARNESS_SERVER) unless `options.backend` names one, for work that manages
+ * its own endpoints (useEarly); an Unsupported names the scenario and the backend, as useEndpoint's pending title does.
+ */
+export async function startOnBackend(id: string, options: StartOptions = {}): Promise<Endpoint> {
+  const backend = options.backend ?? SERVER_BACKEND;
+  try {
+    return await startEndpoint(id, { ...options, backend });
+  } catch (error) {
+    if (error instanceof Unsupported) throw new Unsupported(unsupportedReason(id, options, backend, error));
+    throw error;
+  }
 }
 
 /** The endpoint, whose serverView makes the running test pending when the backend reports no server events. */

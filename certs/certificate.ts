@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { memoize } from './memo.ts';
 import { x509 } from './x509.ts';
 import * as der from './der.ts';
 import { EC_P256, newKeyPair, toPem, type KeyPair, type KeySpec, type SignatureHash } from './keys.ts';
@@ -225,8 +226,6 @@ function generalName(name: x509.JsonGeneralName): Uint8Array {
   }
 }
 
-const names = new Map<string, Uint8Array>();
-
 /** The attributes a subject here is made of (the builder writes `CN=<name>, O=tls-harness` or `O=tls-harness`). */
 const NAME_ATTRIBUTES: Record<string, string> = { CN: '2.5.4.3', O: '2.5.4.10' };
 
@@ -235,22 +234,17 @@ const NAME_ATTRIBUTES: Record<string, string> = { CN: '2.5.4.3', O: '2.5.4.10' }
  * A value is a PrintableString when its characters allow it, a UTF8String otherwise — the encoding @peculiar/x509
  * chose when it wrote these names, kept byte for byte (its Name parser cost ~0.2 ms per name).
  */
-function nameDer(name: string): Uint8Array {
-  let encoded = names.get(name);
-  if (!encoded) {
-    const rdns = name.split(', ').map((pair) => {
-      const [type = '', ...rest] = pair.split('=');
-      const value = rest.join('=');
-      const attribute = NAME_ATTRIBUTES[type];
-      if (!attribute || value === '') throw new Error(`certificate subject ${JSON.stringify(name)}: cannot encode ${JSON.stringify(pair)}`);
-      const text = /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value) ? der.tlv(0x13, Buffer.from(value, 'ascii')) : der.utf8String(value);
-      return der.set(der.sequence(der.oid(attribute), text));
-    });
-    encoded = der.sequence(...rdns);
-    names.set(name, encoded);
-  }
-  return encoded;
-}
+const nameDer = memoize(function encodeName(name: string): Uint8Array {
+  const rdns = name.split(', ').map((pair) => {
+    const [type = '', ...rest] = pair.split('=');
+    const value = rest.join('=');
+    const attribute = NAME_ATTRIBUTES[type];
+    if (!attribute || value === '') throw new Error(`certificate subject ${JSON.stringify(name)}: cannot encode ${JSON.stringify(pair)}`);
+    const text = /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value) ? der.tlv(0x13, Buffer.from(value, 'ascii')) : der.utf8String(value);
+    return der.set(der.sequence(der.oid(attribute), text));
+  });
+  return der.sequence(...rdns);
+});
 
 /** A Credential whose parsed `certificate` is made on first access. */
 export function credential(label: string, certificateDer: Uint8Array, subjectDer: Uint8Array, key: KeyPair, serialNumber: string): Credential {

@@ -4,6 +4,8 @@
  * put the PKI far over its 200 ms budget; parsing (for inspection) still goes through @peculiar/x509.
  */
 
+import { memoize } from './memo.ts';
+
 export type Der = Uint8Array;
 
 function lengthBytes(length: number): number[] {
@@ -34,19 +36,8 @@ export const explicit = (n: number, ...content: Der[]): Der => tlv(0xa0 | n, ...
 /** `[n] IMPLICIT` of a primitive value. */
 export const implicit = (n: number, value: Der): Der => tlv(0x80 | n, value);
 
-const oids = new Map<string, Der>();
-
 /** An OBJECT IDENTIFIER, encoded once per process (the same few dozen appear in every certificate). */
-export function oid(dotted: string): Der {
-  let encoded = oids.get(dotted);
-  if (!encoded) {
-    encoded = encodeOid(dotted);
-    oids.set(dotted, encoded);
-  }
-  return encoded;
-}
-
-function encodeOid(dotted: string): Der {
+export const oid = memoize(function encodeOid(dotted: string): Der {
   const [first = 0, second = 0, ...rest] = dotted.split('.').map(Number);
   const bytes = [first * 40 + second];
   for (const arc of rest) {
@@ -58,7 +49,7 @@ function encodeOid(dotted: string): Der {
     bytes.push(...groups.map((g, i) => (i < groups.length - 1 ? g | 0x80 : g)));
   }
   return tlv(0x06, Uint8Array.from(bytes));
-}
+});
 
 /** An unsigned big-endian integer (serial numbers), with the leading zero DER needs when the high bit is set. */
 export function unsignedInteger(bytes: Uint8Array): Der {
@@ -109,19 +100,8 @@ export function time(date: Date): Der {
     : tlv(0x18, Buffer.from(`${digits}Z`, 'ascii'));
 }
 
-const ipAddresses = new Map<string, Uint8Array>();
-
-/** The 4 or 16 bytes of an IP address (IPv4 dotted quad or IPv6 with at most one `::`; no embedded IPv4). */
-export function ipAddressBytes(address: string): Uint8Array {
-  let bytes = ipAddresses.get(address);
-  if (!bytes) {
-    bytes = parseIpAddress(address);
-    ipAddresses.set(address, bytes);
-  }
-  return bytes;
-}
-
-function parseIpAddress(address: string): Uint8Array {
+/** The 4 or 16 bytes of an IP address (IPv4 dotted quad or IPv6 with at most one `::`; no embedded IPv4), once each. */
+export const ipAddressBytes = memoize(function parseIpAddress(address: string): Uint8Array {
   // Parsed by hand: node:net's isIPv4/isIPv6 compile large regular expressions on first use (~15 ms).
   const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
   if (v4) {
@@ -139,4 +119,4 @@ function parseIpAddress(address: string): Uint8Array {
   if (!valid) throw new Error(`not an IP address: ${address}`);
   const all = [...left, ...new Array<string>(8 - left.length - right.length).fill('0'), ...right].map((g) => parseInt(g, 16));
   return Uint8Array.from(all.flatMap((g) => [g >> 8, g & 0xff]));
-}
+});

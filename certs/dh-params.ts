@@ -1,5 +1,6 @@
 import { toPem } from './keys.ts';
 import * as der from './der.ts';
+import { memoize } from './memo.ts';
 
 /**
  * Finite-field DH parameters for the well-known MODP groups, as PEM (PKCS#3 DHParameter: SEQUENCE { prime INTEGER,
@@ -41,14 +42,7 @@ export function modpPrime(group: ModpGroup): Buffer {
   return Buffer.from(p.toString(16).padStart(bits / 4, '0'), 'hex');
 }
 
-const pems = new Map<ModpGroup, string>();
-
 /** The group's DH parameters as PEM (generator 2), computed once per process. */
-export function dhParametersPem(group: ModpGroup): string {
-  let pem = pems.get(group);
-  if (!pem) {
-    pem = toPem(der.sequence(der.unsignedInteger(modpPrime(group)), der.smallInteger(2)), 'DH PARAMETERS');
-    pems.set(group, pem);
-  }
-  return pem;
-}
+export const dhParametersPem = memoize((group: ModpGroup): string =>
+  toPem(der.sequence(der.unsignedInteger(modpPrime(group)), der.smallInteger(2)), 'DH PARAMETERS'),
+);

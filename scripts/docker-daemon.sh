@@ -58,7 +58,12 @@ stop() {
     done
     kill -9 "$pid" 2>/dev/null || true
   fi
-  # dockerd unmounts what it mounted when it stops; anything still mounted below $dir was left behind.
+  # dockerd 20.10 keeps a bind mount of the host's network namespace at exec/netns/default once a container has
+  # used the host network, and leaves it there when it exits: that one is the daemon's own, and goes with it.
+  if awk -v m="$dir/exec/netns/default" '$2 == m { found = 1 } END { exit !found }' /proc/mounts; then
+    umount "$dir/exec/netns/default"
+  fi
+  # Anything else still mounted below $dir (a container's root file system, a volume) was left behind.
   local mounts
   mounts=$(awk -v dir="$dir" 'index($2, dir) == 1 { print $2 }' /proc/mounts)
   if [ -n "$mounts" ]; then

@@ -42,18 +42,20 @@ export const containerBackend: ServerBackend = {
       const port = await freePort();
       const launch = await prepareNginx(scenario, recipe, files.dir, port);
       let output = '';
+      const endpoint = `${process.pid}-${(endpointCount += 1)}`;
       const container = await new GenericContainer(runtime.image.tag)
         .withNetworkMode('host')
         .withBindMounts([{ source: files.dir, target: files.dir, mode: 'rw' }])
         .withEnvironment(launch.env)
         .withCommand([runtime.image.nginx, ...launch.args])
-        .withLabels({ [PID_LABEL]: String(process.pid), 'org.tls-harness.scenario': scenario.id })
+        .withLabels({ [PID_LABEL]: String(process.pid), [ENDPOINT_LABEL]: endpoint, 'org.tls-harness.scenario': scenario.id })
         .withLogConsumer((stream: Readable) => stream.on('data', (chunk: Buffer | string) => (output = (output + chunk.toString()).slice(-16 * 1024))))
         .withWaitStrategy(Wait.forLogMessage(NGINX_READY))
         .withStartupTimeout(15_000)
         .start()
         .catch((error: unknown) => {
-          throw new ServerStartError('nginx (container)', `was not ready: ${error instanceof Error ? error.message : String(error)}`, undefined, output);
+          const why = error instanceof Error ? error.message : String(error);
+          throw new ServerStartError('nginx (container)', `(${ENDPOINT_LABEL}=${endpoint}) was not ready: ${why}`, undefined, output);
         });
       const id = container.getId();
       running.add(id);
@@ -91,6 +93,9 @@ const NO_EVENTS = "nginx (container) reports no per-connection events: its error
 
 /** The label every container of this process carries, with the process id as its value. */
 export const PID_LABEL = 'org.tls-harness.pid';
+/** The label that names one endpoint's container (`<pid>-<n>`); a failed start's error names it too. */
+export const ENDPOINT_LABEL = 'org.tls-harness.endpoint';
+let endpointCount = 0;
 
 type Testcontainers = typeof import('testcontainers');
 type Runtime = { testcontainers: Testcontainers; image: ContainerImage } | { unavailable: string };

@@ -1,9 +1,38 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createSecureContext } from 'node:tls';
 import { certificate } from '../../certs/index.ts';
 import { defineScenario } from '../scenario.ts';
 
 /** The passphrase the server key of wrong-key-passphrase is encrypted with. */
 export const KEY_PASSPHRASE = 'correct horse battery staple';
+
+/** What wrong-key-passphrase's server is given instead. */
+const WRONG_PASSPHRASE = 'correct horse battery stable';
+
+/**
+ * The key as an encrypted PKCS#8 PEM (AES-256-CBC, KEY_PASSPHRASE) that the wrong passphrase, and none at all, fail to
+ * decrypt at the padding check: OpenSSL's "bad decrypt". A wrong passphrase turns CBC decryption into noise, and in
+ * about 1 encryption in 256 (a fresh random salt and IV each time) that noise ends in valid padding; OpenSSL then
+ * fails later, decoding it, with ERR_OSSL_UNSUPPORTED 'DECODER routines::unsupported' (seen in a CI run). The scenario
+ * is about the common case, so it keeps the first encryption that shows it — every run the same outcome.
+ */
+function encryptFailingAtPadding(keyPem: string): string {
+  const key = createPrivateKey(keyPem);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const encrypted = key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: KEY_PASSPHRASE }).toString();
+    const failsAtPadding = [{ passphrase: WRONG_PASSPHRASE }, {}].every((options) => {
+      try {
+        createSecureContext({ key: encrypted, ...options });
+        return false;
+      } catch (error) {
+        return (error as { code?: string }).code === 'ERR_OSSL_BAD_DECRYPT';
+      }
+    });
+    if (failsAtPadding) return encrypted;
+  }
+  // 20 encryptions in a row with valid padding under a wrong key: about 1 in 10^44.
+  throw new Error('wrong-key-passphrase: no encryption of the key failed its padding check under the wrong passphrase');
+}
 
 export const serverConfigurationScenarios = [
   defineScenario({
@@ -45,11 +74,9 @@ export const serverConfigurationScenarios = [
     async setup(pki) {
       const leaf = await pki.serverLeaf();
       const chain = [leaf, await pki.intermediateCa()];
-      const encrypted = createPrivateKey(leaf.keyPem)
-        .export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: KEY_PASSPHRASE })
-        .toString();
+      const encrypted = encryptFailingAtPadding(leaf.keyPem);
       return {
-        server: { chain, raw: { key: encrypted, passphrase: 'correct horse battery stable' } },
+        server: { chain, raw: { key: encrypted, passphrase: WRONG_PASSPHRASE } },
         client: { trust: [await pki.rootCa()] },
         fixed: { server: { chain, raw: { key: encrypted, passphrase: KEY_PASSPHRASE } } },
       };

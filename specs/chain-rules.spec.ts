@@ -1,6 +1,8 @@
 import { expect } from 'chai';
-import { ALERT_PREFIX, TLS_VERSIONS, only } from './support/runtime.ts';
+import { PROBE_NAMES } from '../harness/index.ts';
+import { TLS_VERSIONS, only } from './support/runtime.ts';
 import { useEndpoint } from './support/endpoints.ts';
+import { HANDSHAKE_FAILURE, alertInHandshake } from './support/refusals.ts';
 import { itFails, itFailsForEveryProbe, itSucceedsForEveryProbe, opensslError } from './support/expectations.ts';
 
 describe('chain rules', () => {
@@ -150,17 +152,8 @@ describe('chain rules', () => {
     });
 
     describe('over TLSv1.2', () => {
-      // OpenSSL 3.2 renamed "sslv3 alert handshake failure" to "ssl/tls alert handshake failure" (see ALERT_PREFIX).
-      const handshakeFailure = {
-        code: `${ALERT_PREFIX.code}HANDSHAKE_FAILURE`,
-        message: opensslError(`${ALERT_PREFIX.reason} handshake failure`, 40),
-        phase: 'handshake',
-      } as const;
-      itFails(broken, 'tls.connect', handshakeFailure, { version: 'TLSv1.2' });
-      // https writes the request before the handshake is done, so the alert surfaces as that write's failure.
-      const writeFailed = opensslError(`${ALERT_PREFIX.reason} handshake failure`, 40, 'write EPROTO ');
-      itFails(broken, 'https.request', { ...handshakeFailure, code: 'EPROTO', message: writeFailed }, { version: 'TLSv1.2' });
-      itFails(broken, 'fetch', handshakeFailure, { version: 'TLSv1.2' });
+      // The server's handshake_failure alert; https.request reports it as its request write's EPROTO.
+      for (const probe of PROBE_NAMES) itFails(broken, probe, alertInHandshake(probe, HANDSHAKE_FAILURE), { version: 'TLSv1.2' });
       it("the server's view: tlsClientError ERR_SSL_NO_SHARED_CIPHER", async () => {
         const outcome = await broken().probe('tls.connect', only('TLSv1.2'));
         const event = await broken().serverView(outcome);

@@ -2,14 +2,21 @@ import type { SecureVersion } from 'node:tls';
 import { expect } from 'chai';
 import { pki } from '../certs/index.ts';
 import { PROBE_NAMES, type Endpoint } from '../harness/index.ts';
-import { TLS_VERSIONS, ALERT_PREFIX, only } from './support/runtime.ts';
+import { TLS_VERSIONS, only } from './support/runtime.ts';
 import { useEndpoint } from './support/endpoints.ts';
 import { SERVER_SOFTWARE } from './support/backend.ts';
 import { expectSuccess, itFails, itSucceedsForEveryProbe, opensslError, type ExpectedFailure } from './support/expectations.ts';
 import {
   CERTIFICATE_ERROR,
+  CERTIFICATE_EXPIRED,
+  CERTIFICATE_REQUIRED,
+  CERTIFICATE_REVOKED,
+  HANDSHAKE_FAILURE,
   NO_CERTIFICATE_SENT,
+  UNKNOWN_CA,
+  UNSUPPORTED_CERTIFICATE,
   alertFor,
+  alertInHandshake,
   droppedWithoutAlert,
   itGetsNginxErrorPage,
   itGetsNginxErrorPageForEveryProbe,
@@ -37,30 +44,15 @@ describe('client certificates', () => {
       }
     } else {
       describe('over TLSv1.3', () => {
-        const certificateRequired = {
-          code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
-          message: opensslError('tlsv13 alert certificate required', 116),
-          phase: 'after-secureConnect',
-        } as const;
-        itFails(broken, 'tls.connect', certificateRequired, { version: 'TLSv1.3' });
-        itFails(broken, 'https.request', certificateRequired, { version: 'TLSv1.3' });
-        // undici sees the server close the socket (end) before it reads the alert, and reports the close.
-        itFails(broken, 'fetch', { code: 'UND_ERR_SOCKET', message: 'other side closed', phase: 'request' }, { version: 'TLSv1.3' });
+        // The certificate_required alert arrives after secureConnect; undici sees the server close the socket (end)
+        // before it reads the alert, and reports the close (alertFor).
+        for (const probe of PROBE_NAMES) itFails(broken, probe, alertFor(probe, 'TLSv1.3', CERTIFICATE_REQUIRED), { version: 'TLSv1.3' });
       });
 
       describe('over TLSv1.2', () => {
-        // OpenSSL 3.2 renamed "sslv3 alert handshake failure" to "ssl/tls alert handshake failure" (see ALERT_PREFIX).
-        const handshakeFailure = {
-          code: `${ALERT_PREFIX.code}HANDSHAKE_FAILURE`,
-          message: opensslError(`${ALERT_PREFIX.reason} handshake failure`, 40),
-          phase: 'handshake',
-        } as const;
-        itFails(broken, 'tls.connect', handshakeFailure, { version: 'TLSv1.2' });
-        // https writes the request before the handshake is done, so the alert surfaces as that write's failure:
-        // EPROTO, with the same OpenSSL reason prefixed by "write EPROTO".
-        const writeFailed = opensslError(`${ALERT_PREFIX.reason} handshake failure`, 40, 'write EPROTO ');
-        itFails(broken, 'https.request', { ...handshakeFailure, code: 'EPROTO', message: writeFailed }, { version: 'TLSv1.2' });
-        itFails(broken, 'fetch', handshakeFailure, { version: 'TLSv1.2' });
+        // The server's handshake_failure alert; https.request, which has written its request into the handshake,
+        // reports it as that write's EPROTO.
+        for (const probe of PROBE_NAMES) itFails(broken, probe, alertInHandshake(probe, HANDSHAKE_FAILURE), { version: 'TLSv1.2' });
       });
     }
 
@@ -103,7 +95,7 @@ describe('client certificates', () => {
     const fixed = useEndpoint('untrusted-client-cert', { fixed: true });
     itRefusesTheCertificate(broken, {
       authorizationError: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-      alert: { code: 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', reason: 'tlsv1 alert unknown ca', number: 48 },
+      alert: UNKNOWN_CA,
     });
     for (const version of TLS_VERSIONS) {
       describe(`fix over ${version}: a client certificate from the trusted client CA`, () =>
@@ -123,7 +115,7 @@ describe('client certificates', () => {
     const fixed = useEndpoint('expired-client-cert', { fixed: true });
     itRefusesTheCertificate(broken, {
       authorizationError: 'CERT_HAS_EXPIRED',
-      alert: { code: `${ALERT_PREFIX.code}CERTIFICATE_EXPIRED`, reason: `${ALERT_PREFIX.reason} certificate expired`, number: 45 },
+      alert: CERTIFICATE_EXPIRED,
     });
     for (const version of TLS_VERSIONS) {
       describe(`fix over ${version}: a renewed client certificate`, () =>
@@ -143,7 +135,7 @@ describe('client certificates', () => {
     const fixed = useEndpoint('client-cert-server-auth-eku', { fixed: true });
     itRefusesTheCertificate(broken, {
       authorizationError: 'INVALID_PURPOSE',
-      alert: { code: `${ALERT_PREFIX.code}UNSUPPORTED_CERTIFICATE`, reason: `${ALERT_PREFIX.reason} unsupported certificate`, number: 43 },
+      alert: UNSUPPORTED_CERTIFICATE,
     });
     for (const version of TLS_VERSIONS) {
       describe(`fix over ${version}: a client certificate with extendedKeyUsage clientAuth`, () =>
@@ -162,7 +154,7 @@ describe('client certificates', () => {
     const fixed = useEndpoint('revoked-client-cert', { fixed: true });
     itRefusesTheCertificate(broken, {
       authorizationError: 'CERT_REVOKED',
-      alert: { code: `${ALERT_PREFIX.code}CERTIFICATE_REVOKED`, reason: `${ALERT_PREFIX.reason} certificate revoked`, number: 44 },
+      alert: CERTIFICATE_REVOKED,
     });
     for (const version of TLS_VERSIONS) {
       describe(`fix over ${version}: a new, unrevoked client certificate (same server, same CRL)`, () =>
@@ -182,7 +174,7 @@ describe('client certificates', () => {
     const withoutCertificate = (version: SecureVersion): ExpectedFailure =>
       version === 'TLSv1.3'
         ? { code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', message: opensslError('tlsv13 alert certificate required', 116), phase: 'after-secureConnect' }
-        : { code: `${ALERT_PREFIX.code}HANDSHAKE_FAILURE`, message: opensslError(`${ALERT_PREFIX.reason} handshake failure`, 40), phase: 'handshake' };
+        : alertInHandshake('tls.connect', HANDSHAKE_FAILURE);
     for (const version of TLS_VERSIONS) {
       describe(`over ${version}`, () => {
         describe('without a client certificate', () => itSucceedsForEveryProbe(open, { version }));

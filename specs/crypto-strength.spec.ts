@@ -2,9 +2,10 @@ import { getDiffieHellman } from 'node:crypto';
 import * as tls from 'node:tls';
 import { expect } from 'chai';
 import { modpPrime } from '../certs/index.ts';
-import { findScenario, scenarioMaterial, type ClientOptions } from '../harness/index.ts';
+import { PROBE_NAMES, findScenario, scenarioMaterial, type ClientOptions } from '../harness/index.ts';
 import { ALERT_PREFIX, DEFAULT_SECURITY_LEVEL, TLS_VERSIONS, only, opensslAtLeast } from './support/runtime.ts';
 import { useEndpoint } from './support/endpoints.ts';
+import { HANDSHAKE_FAILURE, alertInHandshake } from './support/refusals.ts';
 import { itOnServers } from './support/backend.ts';
 import { itFails, itFailsForEveryProbe, itSucceedsForEveryProbe, opensslError } from './support/expectations.ts';
 
@@ -83,17 +84,8 @@ describe('crypto strength', () => {
     const fixed = useEndpoint('rsa-512-leaf', { fixed: true });
 
     describe('over TLSv1.3', () => {
-      // OpenSSL 3.2 renamed "sslv3 alert handshake failure" to "ssl/tls alert handshake failure" (see ALERT_PREFIX).
-      const handshakeFailure = {
-        code: `${ALERT_PREFIX.code}HANDSHAKE_FAILURE`,
-        message: opensslError(`${ALERT_PREFIX.reason} handshake failure`, 40),
-        phase: 'handshake',
-      } as const;
-      itFails(broken, 'tls.connect', handshakeFailure, { version: 'TLSv1.3' });
-      // https writes the request before the handshake is done, so the alert surfaces as that write's failure.
-      const writeFailed = opensslError(`${ALERT_PREFIX.reason} handshake failure`, 40, 'write EPROTO ');
-      itFails(broken, 'https.request', { ...handshakeFailure, code: 'EPROTO', message: writeFailed }, { version: 'TLSv1.3' });
-      itFails(broken, 'fetch', handshakeFailure, { version: 'TLSv1.3' });
+      // The server's handshake_failure alert; https.request reports it as its request write's EPROTO.
+      for (const probe of PROBE_NAMES) itFails(broken, probe, alertInHandshake(probe, HANDSHAKE_FAILURE), { version: 'TLSv1.3' });
       it("the server's view: tlsClientError ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM", async () => {
         const outcome = await broken().probe('tls.connect', only('TLSv1.3'));
         const event = await broken().serverView(outcome);

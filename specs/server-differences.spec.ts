@@ -13,10 +13,19 @@ import {
   type ServerBackendName,
   type ServerSoftware,
 } from '../harness/index.ts';
-import { ALERT_PREFIX, TLS_VERSIONS, only, verifyMessage } from './support/runtime.ts';
+import { TLS_VERSIONS, only, verifyMessage } from './support/runtime.ts';
 import { skipCurrentTest, successLine } from './support/backend.ts';
 import { expectFailure, explain, failureTitle, forProbe, type ExpectedFailure } from './support/expectations.ts';
-import { CERTIFICATE_ERROR, NO_CERTIFICATE_SENT, alertFor, droppedWithoutAlert, nginxErrorPage, type Alert } from './support/refusals.ts';
+import {
+  CERTIFICATE_ERROR,
+  CERTIFICATE_EXPIRED,
+  CERTIFICATE_REQUIRED,
+  CERTIFICATE_REVOKED,
+  HANDSHAKE_FAILURE,
+  NO_CERTIFICATE_SENT,
+  UNKNOWN_CA,
+  UNSUPPORTED_CERTIFICATE,
+  alertFor, droppedWithoutAlert, nginxErrorPage, type Alert } from './support/refusals.ts';
 
 /**
  * The same scenario served by every server backend at once — node (in-process), openssl s_server and nginx (child
@@ -59,11 +68,7 @@ const dropped: SeenBy = (probe, version) => fails(droppedWithoutAlert(probe, ver
 
 /** OpenSSL's alert for a TLS 1.2 handshake without the required certificate, and TLS 1.3's own alert for it. */
 const certificateMissing: SeenBy = (probe, version) =>
-  fails(
-    alertFor(probe, version, version === 'TLSv1.3'
-      ? { code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', reason: 'tlsv13 alert certificate required', number: 116 }
-      : { code: `${ALERT_PREFIX.code}HANDSHAKE_FAILURE`, reason: `${ALERT_PREFIX.reason} handshake failure`, number: 40 }),
-  );
+  fails(alertFor(probe, version, version === 'TLSv1.3' ? CERTIFICATE_REQUIRED : HANDSHAKE_FAILURE));
 
 const DIFFERENCES: Difference[] = [
   {
@@ -77,7 +82,7 @@ const DIFFERENCES: Difference[] = [
     title: 'the client certificate comes from a CA the server does not trust',
     seen: {
       node: dropped,
-      openssl: alert({ code: 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', reason: 'tlsv1 alert unknown ca', number: 48 }),
+      openssl: alert(UNKNOWN_CA),
       nginx: nginx400(CERTIFICATE_ERROR),
     },
   },
@@ -86,7 +91,7 @@ const DIFFERENCES: Difference[] = [
     title: 'the client certificate has expired',
     seen: {
       node: dropped,
-      openssl: alert({ code: `${ALERT_PREFIX.code}CERTIFICATE_EXPIRED`, reason: `${ALERT_PREFIX.reason} certificate expired`, number: 45 }),
+      openssl: alert(CERTIFICATE_EXPIRED),
       nginx: nginx400(CERTIFICATE_ERROR),
     },
   },
@@ -96,7 +101,7 @@ const DIFFERENCES: Difference[] = [
     seen: {
       node: dropped,
       // OpenSSL's alert for INVALID_PURPOSE (ssl_verify_alarm_type).
-      openssl: alert({ code: `${ALERT_PREFIX.code}UNSUPPORTED_CERTIFICATE`, reason: `${ALERT_PREFIX.reason} unsupported certificate`, number: 43 }),
+      openssl: alert(UNSUPPORTED_CERTIFICATE),
       nginx: nginx400(CERTIFICATE_ERROR),
     },
   },
@@ -105,7 +110,7 @@ const DIFFERENCES: Difference[] = [
     title: 'the server checks a CRL that lists the client certificate',
     seen: {
       node: dropped,
-      openssl: alert({ code: `${ALERT_PREFIX.code}CERTIFICATE_REVOKED`, reason: `${ALERT_PREFIX.reason} certificate revoked`, number: 44 }),
+      openssl: alert(CERTIFICATE_REVOKED),
       nginx: nginx400(CERTIFICATE_ERROR),
     },
   },

@@ -1,5 +1,21 @@
-import { certificate, revocationList } from '../../certs/index.ts';
-import { defineScenario } from '../scenario.ts';
+import { certificate, revocationList, type Credential, type Pki } from '../../certs/index.ts';
+import { defineScenario, type ScenarioMaterial } from '../scenario.ts';
+
+/**
+ * The healthy server behind every refusal of this family, requiring a client certificate from the trusted client CA
+ * (with `crl`, checked against it); the client trusts the server and presents `present` (nothing when undefined).
+ * The fix: the client presents alice's certificate from the trusted client CA.
+ */
+async function requiringClientCertificate(pki: Pki, present: Credential | undefined, crl?: string[]): Promise<ScenarioMaterial> {
+  return {
+    server: {
+      chain: [await pki.serverLeaf(), await pki.intermediateCa()],
+      clientAuth: { trust: [await pki.clientCa()], mode: 'require', ...(crl ? { crl } : {}) },
+    },
+    client: { trust: [await pki.rootCa()], ...(present ? { present } : {}) },
+    fixed: { client: { trust: [await pki.rootCa()], present: await pki.clientCert() } },
+  };
+}
 
 export const clientCertificateScenarios = [
   defineScenario({
@@ -12,16 +28,7 @@ export const clientCertificateScenarios = [
       'as an alert after secureConnect; in TLS 1.2 it arrives during the handshake.',
     fix: 'Give the client its certificate and key (`cert` and `key` options, or `pfx`), issued by a CA the server trusts.',
     expect: 'reject',
-    async setup(pki) {
-      return {
-        server: {
-          chain: [await pki.serverLeaf(), await pki.intermediateCa()],
-          clientAuth: { trust: [await pki.clientCa()], mode: 'require' },
-        },
-        client: { trust: [await pki.rootCa()] },
-        fixed: { client: { trust: [await pki.rootCa()], present: await pki.clientCert() } },
-      };
-    },
+    setup: (pki) => requiringClientCertificate(pki, undefined),
   }),
   defineScenario({
     id: 'untrusted-client-cert',
@@ -37,16 +44,7 @@ export const clientCertificateScenarios = [
       'Present a certificate issued by a CA the server trusts, or add the issuing CA to the server\'s `ca` option. ' +
       'When the close carries no reason, read it on the server (authorizationError on the socket).',
     expect: 'reject',
-    async setup(pki) {
-      return {
-        server: {
-          chain: [await pki.serverLeaf(), await pki.intermediateCa()],
-          clientAuth: { trust: [await pki.clientCa()], mode: 'require' },
-        },
-        client: { trust: [await pki.rootCa()], present: await pki.untrustedClientCert() },
-        fixed: { client: { trust: [await pki.rootCa()], present: await pki.clientCert() } },
-      };
-    },
+    setup: async (pki) => requiringClientCertificate(pki, await pki.untrustedClientCert()),
   }),
   defineScenario({
     id: 'expired-client-cert',
@@ -62,14 +60,7 @@ export const clientCertificateScenarios = [
       const expired = await certificate('alice').label('expired client certificate').clientAuth().validDays(-30, -1)
         .issuedBy(await pki.clientCa())
         .build();
-      return {
-        server: {
-          chain: [await pki.serverLeaf(), await pki.intermediateCa()],
-          clientAuth: { trust: [await pki.clientCa()], mode: 'require' },
-        },
-        client: { trust: [await pki.rootCa()], present: expired },
-        fixed: { client: { trust: [await pki.rootCa()], present: await pki.clientCert() } },
-      };
+      return requiringClientCertificate(pki, expired);
     },
   }),
   defineScenario({
@@ -87,14 +78,7 @@ export const clientCertificateScenarios = [
       const serverAuthOnly = await certificate('alice').label('serverAuth-only client certificate').serverAuth()
         .issuedBy(await pki.clientCa())
         .build();
-      return {
-        server: {
-          chain: [await pki.serverLeaf(), await pki.intermediateCa()],
-          clientAuth: { trust: [await pki.clientCa()], mode: 'require' },
-        },
-        client: { trust: [await pki.rootCa()], present: serverAuthOnly },
-        fixed: { client: { trust: [await pki.rootCa()], present: await pki.clientCert() } },
-      };
+      return requiringClientCertificate(pki, serverAuthOnly);
     },
   }),
   defineScenario({
@@ -140,15 +124,8 @@ export const clientCertificateScenarios = [
     async setup(pki) {
       const clientCa = await pki.clientCa();
       const revoked = await certificate('bob').label('revoked client certificate').clientAuth().issuedBy(clientCa).build();
-      return {
-        server: {
-          chain: [await pki.serverLeaf(), await pki.intermediateCa()],
-          // The client CA is the root of the client chain, so its CRL is the only one the check needs.
-          clientAuth: { trust: [clientCa], mode: 'require', crl: [await revocationList(clientCa, [revoked])] },
-        },
-        client: { trust: [await pki.rootCa()], present: revoked },
-        fixed: { client: { trust: [await pki.rootCa()], present: await pki.clientCert() } },
-      };
+      // The client CA is the root of the client chain, so its CRL is the only one the check needs.
+      return requiringClientCertificate(pki, revoked, [await revocationList(clientCa, [revoked])]);
     },
   }),
 ];

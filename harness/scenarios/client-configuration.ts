@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { certificate, localLeaf, once, pki as namedPki, type Credential } from '../../certs/index.ts';
 import { defineScenario } from '../scenario.ts';
+import { servesExpiredLeaf } from './validity.ts';
 
 /** The error a pinning checkServerIdentity returns; Node hands it to the client as is (it is not wrapped). */
 export class CertificatePinMismatch extends Error {
@@ -50,13 +51,12 @@ export const clientConfigurationScenarios = [
       '(`ca`), or connect by the right name.',
     expect: 'reject',
     async setup(pki) {
+      // expired-leaf's server and fix, with a client that turns verification off.
+      const expired = await servesExpiredLeaf(pki);
       return {
-        server: { chain: [await pki.expiredLeaf(), await pki.intermediateCa()] },
-        client: { trust: [await pki.rootCa()], rejectUnauthorized: false },
-        fixed: {
-          server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] },
-          client: { trust: [await pki.rootCa()] },
-        },
+        ...expired,
+        client: { ...expired.client, rejectUnauthorized: false },
+        fixed: { ...expired.fixed, client: expired.client },
       };
     },
   }),
@@ -73,13 +73,7 @@ export const clientConfigurationScenarios = [
       'Unset the variable (never set it outside a throw-away debugging session) and fix the real problem: renew ' +
       'the certificate, or trust the CA with `ca` / NODE_EXTRA_CA_CERTS.',
     expect: 'reject',
-    async setup(pki) {
-      return {
-        server: { chain: [await pki.expiredLeaf(), await pki.intermediateCa()] },
-        client: { trust: [await pki.rootCa()] },
-        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
-      };
-    },
+    setup: servesExpiredLeaf, // expired-leaf's server, client and fix: here the variable hides the expiry
   }),
   defineScenario({
     id: 'certificate-pin-mismatch',

@@ -1,5 +1,17 @@
-import { certificate, localLeaf } from '../../certs/index.ts';
-import { defineScenario } from '../scenario.ts';
+import { certificate, localLeaf, type Pki } from '../../certs/index.ts';
+import { defineScenario, type ScenarioMaterial } from '../scenario.ts';
+
+/**
+ * The expired leaf with its intermediate, to a client that trusts the root; the fix is the renewed leaf. Also the
+ * server behind client-configuration's scenarios, whose clients are told to look away from the expiry.
+ */
+export async function servesExpiredLeaf(pki: Pki): Promise<ScenarioMaterial> {
+  return {
+    server: { chain: [await pki.expiredLeaf(), await pki.intermediateCa()] },
+    client: { trust: [await pki.rootCa()] },
+    fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
+  };
+}
 
 /** Validity is given in days; these turn minutes and hours into days. */
 const MINUTES = 1 / (24 * 60);
@@ -15,13 +27,7 @@ export const validityScenarios = [
       "client's clock, so an otherwise perfect chain is refused the moment the certificate lapses.",
     fix: 'Renew the certificate and reload the server (automate renewal, e.g. ACME). Check the client clock too.',
     expect: 'reject',
-    async setup(pki) {
-      return {
-        server: { chain: [await pki.expiredLeaf(), await pki.intermediateCa()] },
-        client: { trust: [await pki.rootCa()] },
-        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
-      };
-    },
+    setup: servesExpiredLeaf,
   }),
   defineScenario({
     id: 'not-yet-valid-leaf',

@@ -1,7 +1,7 @@
 import type { SecureVersion } from 'node:tls';
 import { expect } from 'chai';
 import { PROBE_NAMES, type ClientOptions, type Endpoint, type ProbeName } from '../../harness/index.ts';
-import { only } from './runtime.ts';
+import { ALERT_PREFIX, only } from './runtime.ts';
 import { explain, opensslError, type ExpectedFailure } from './expectations.ts';
 
 /**
@@ -41,6 +41,33 @@ export interface Alert {
 }
 
 /**
+ * An alert of SSL 3.0's set, which OpenSSL 3.2 renamed from 'sslv3 alert …' to 'ssl/tls alert …' — and with it
+ * Node's ERR_SSL_SSLV3_ALERT_* codes (ALERT_PREFIX).
+ */
+function sslAlert(name: string, number: number): Alert {
+  return { code: `${ALERT_PREFIX.code}${name.toUpperCase().replace(/ /g, '_')}`, reason: `${ALERT_PREFIX.reason} ${name}`, number };
+}
+
+export const HANDSHAKE_FAILURE = sslAlert('handshake failure', 40);
+export const UNSUPPORTED_CERTIFICATE = sslAlert('unsupported certificate', 43);
+export const CERTIFICATE_REVOKED = sslAlert('certificate revoked', 44);
+export const CERTIFICATE_EXPIRED = sslAlert('certificate expired', 45);
+export const UNKNOWN_CA: Alert = { code: 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', reason: 'tlsv1 alert unknown ca', number: 48 };
+/** TLS 1.3's own alert for a handshake without the certificate the server requires. */
+export const CERTIFICATE_REQUIRED: Alert = { code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', reason: 'tlsv13 alert certificate required', number: 116 };
+
+/**
+ * A fatal alert that ends the handshake, as each client reports it: tls.connect and fetch (its cause) with the
+ * alert's code and OpenSSL's reason; https.request, which has already written its request into the handshake, as
+ * that write's failure — EPROTO, the same reason prefixed by 'write EPROTO'.
+ */
+export function alertInHandshake(probe: ProbeName, alert: Alert): ExpectedFailure {
+  return probe === 'https.request'
+    ? { code: 'EPROTO', message: opensslError(alert.reason, alert.number, 'write EPROTO '), phase: 'handshake' }
+    : { code: alert.code, message: opensslError(alert.reason, alert.number), phase: 'handshake' };
+}
+
+/**
  * A Node server (requestCert + rejectUnauthorized) refusing a client certificate: it verifies the certificate after
  * the handshake and destroys the socket without an alert. Over TLS 1.3 the client has finished its side of the
  * handshake (secureConnect) before that: tls.connect, which reads to the end, finds the connection closed with no
@@ -61,8 +88,7 @@ export function droppedWithoutAlert(probe: ProbeName, version: SecureVersion): E
  * A fatal alert the server sends in reply to the client's certificate, as each client reports it. Over TLS 1.3 the
  * client has finished its side of the handshake (secureConnect) when it arrives: tls.connect and https.request report
  * it after secureConnect, and undici sees the server close the socket before it reads the alert (UND_ERR_SOCKET
- * 'other side closed'). Over TLS 1.2 it ends the handshake; https.request, which has written its request into it,
- * reports it as that write's EPROTO.
+ * 'other side closed'). Over TLS 1.2 it ends the handshake (alertInHandshake).
  */
 export function alertFor(probe: ProbeName, version: SecureVersion, alert: Alert): ExpectedFailure {
   if (version === 'TLSv1.3') {
@@ -70,9 +96,7 @@ export function alertFor(probe: ProbeName, version: SecureVersion, alert: Alert)
       ? { code: 'UND_ERR_SOCKET', message: 'other side closed', phase: 'request' }
       : { code: alert.code, message: opensslError(alert.reason, alert.number), phase: 'after-secureConnect' };
   }
-  return probe === 'https.request'
-    ? { code: 'EPROTO', message: opensslError(alert.reason, alert.number, 'write EPROTO '), phase: 'handshake' }
-    : { code: alert.code, message: opensslError(alert.reason, alert.number), phase: 'handshake' };
+  return alertInHandshake(probe, alert);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { SecureVersion } from 'node:tls';
+import type { PemFiles } from '../../../certs/pem-files.ts';
 import type { Endpoint } from '../../endpoint.ts';
 import { DEFAULT_PROBE_TIMEOUT_MS, type ClientOptions } from '../options.ts';
 
@@ -205,3 +206,32 @@ export const VERSION_NUMBERS: Record<SecureVersion, string> = {
   'TLSv1.2': '1.2',
   'TLSv1.3': '1.3',
 };
+
+/**
+ * The PEM files a batch of clients needs, for writePemFiles: client `i`'s trusted CAs as `<i>-ca.pem`, its certificate
+ * and key as `<i>-cert.pem` and `<i>-key.pem`, its CRLs as `<i>-crl.pem` — or, for a tool that reads CRLs from its CA
+ * file (s_client's -CAfile), appended to `<i>-ca.pem`.
+ */
+export function clientPems(clients: readonly ExternalClient[], crls: 'own-file' | 'in-ca-file'): Record<string, string> {
+  const pems: Record<string, string> = {};
+  clients.forEach((client, i) => {
+    const trust = crls === 'in-ca-file' ? [...client.ca, ...(client.crl ?? [])] : client.ca;
+    if (trust.length > 0) pems[`${i}-ca.pem`] = trust.join('');
+    if (client.cert !== undefined && client.key !== undefined) {
+      pems[`${i}-cert.pem`] = client.cert;
+      pems[`${i}-key.pem`] = client.key;
+    }
+    if (crls === 'own-file' && client.crl) pems[`${i}-crl.pem`] = client.crl.join('');
+  });
+  return pems;
+}
+
+/** Client `i`'s files among those clientPems wrote, by plain name (`ca.pem`, `cert.pem`, `key.pem`, `crl.pem`). */
+export function clientPaths(files: PemFiles, index: number): Record<string, string> {
+  return Object.fromEntries(
+    ['ca.pem', 'cert.pem', 'key.pem', 'crl.pem'].flatMap((name) => {
+      const path = files.paths[`${index}-${name}`];
+      return path ? [[name, path]] : [];
+    }),
+  );
+}

@@ -5,6 +5,8 @@ import { writePemFiles } from '../../../certs/pem-files.ts';
 import type { ExternalOutcome } from '../../outcome.ts';
 import {
   VERSION_NUMBERS,
+  clientPaths,
+  clientPems,
   normalizeToolMessage,
   runProcess,
   toolStatus,
@@ -112,27 +114,12 @@ export async function probeCurlMany(clients: readonly ExternalClient[], concurre
 }
 
 async function runBatch(clients: readonly ExternalClient[], concurrency: number): Promise<ExternalOutcome[]> {
-  const pems: Record<string, string> = {};
-  clients.forEach((client, i) => {
-    if (client.ca.length > 0) pems[`${i}-ca.pem`] = client.ca.join('');
-    if (client.cert !== undefined && client.key !== undefined) {
-      pems[`${i}-cert.pem`] = client.cert;
-      pems[`${i}-key.pem`] = client.key;
-    }
-    if (client.crl) pems[`${i}-crl.pem`] = client.crl.join('');
-  });
-  const files = await writePemFiles(pems);
+  const files = await writePemFiles(clientPems(clients, 'own-file'));
   try {
     const args = ['-q', '--parallel', '--parallel-max', String(concurrency)];
     clients.forEach((client, i) => {
-      const paths = Object.fromEntries(
-        ['ca.pem', 'cert.pem', 'key.pem', 'crl.pem'].flatMap((name) => {
-          const path = files.paths[`${i}-${name}`];
-          return path ? [[name, path]] : [];
-        }),
-      );
       if (i > 0) args.push('--next');
-      args.push(...curlArguments(client, paths), '--output', join(files.dir, `${i}.body`), '--write-out', WRITE_OUT);
+      args.push(...curlArguments(client, clientPaths(files, i)), '--output', join(files.dir, `${i}.body`), '--write-out', WRITE_OUT);
     });
     // --max-time bounds every transfer; the kill is only a safety net.
     const longest = Math.max(0, ...clients.map((c) => c.timeoutMs));

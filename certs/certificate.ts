@@ -190,7 +190,7 @@ export class CertificateBuilder {
       extensions.push(extension('2.5.29.37', false, der.sequence(...this.extendedKeyUsages.map((u) => der.oid(x509.ExtendedKeyUsage[u])))));
     }
     if (this.altNames.length > 0) {
-      extensions.push(extension('2.5.29.17', false, der.sequence(...this.altNames.map(generalName))));
+      extensions.push(extension('2.5.29.17', false, der.sequence(der.implicitValues(this.altNames.map(generalName)))));
     }
     extensions.push(extension('2.5.29.14', false, der.octetString(Buffer.from(key.keyId, 'hex'))));
     if (this.issuer) {
@@ -211,16 +211,17 @@ function extension(oid: string, critical: boolean, value: Uint8Array): Uint8Arra
   return der.sequence(der.oid(oid), ...(critical ? [der.boolean(true)] : []), der.octetString(value));
 }
 
-function generalName(name: x509.JsonGeneralName): Uint8Array {
+/** A subjectAltName entry as its GeneralName CHOICE tag and value. */
+function generalName(name: x509.JsonGeneralName): der.ImplicitValue {
   switch (name.type) {
     case 'dns':
-      return der.implicit(2, der.ia5(name.value));
+      return { n: 2, value: name.value };
     case 'ip':
-      return der.implicit(7, der.ipAddressBytes(name.value));
+      return { n: 7, value: der.ipAddressBytes(name.value) };
     case 'url':
-      return der.implicit(6, der.ia5(name.value));
+      return { n: 6, value: name.value };
     case 'email':
-      return der.implicit(1, der.ia5(name.value));
+      return { n: 1, value: name.value };
     default:
       throw new Error(`unsupported subjectAltName type: ${name.type}`);
   }

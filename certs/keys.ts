@@ -1,5 +1,5 @@
-import { createHash, generateKeyPair as generateKeyPairInPool, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { promisify } from 'node:util';
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { rsaKeyInPool, rsaKeySync } from './rsa.ts';
 
 /** The key algorithms the PKI can mint. EC P-256 is the default because it is ~500x cheaper to generate than RSA-2048. */
 export type KeySpec = { type: 'ec'; curve: 'P-256' | 'P-384' } | { type: 'rsa'; bits: number };
@@ -25,27 +25,17 @@ export interface KeyPair {
  * through the thread pool, which dominated the PKI build time on a busy 2-core machine.
  */
 export function generateKeyPair(spec: KeySpec = EC_P256): KeyPair {
-  const { privateKey, publicKey } =
-    spec.type === 'ec'
-      ? generateKeyPairSync('ec', { namedCurve: spec.curve })
-      : generateKeyPairSync('rsa', { modulusLength: spec.bits, publicExponent: 0x10001 });
+  const { privateKey, publicKey } = spec.type === 'ec' ? generateKeyPairSync('ec', { namedCurve: spec.curve }) : rsaKeySync(spec.bits);
   return keyPairFrom(spec, privateKey, publicKey);
 }
 
-const generateRsaInPool = promisify(
-  (bits: number, done: (error: Error | null, keys: { privateKey: KeyObject; publicKey: KeyObject }) => void) =>
-    generateKeyPairInPool('rsa', { modulusLength: bits, publicExponent: 0x10001 }, (error, publicKey, privateKey) =>
-      done(error, { publicKey, privateKey }),
-    ),
-);
-
 /**
- * Like generateKeyPair, but RSA keys are generated on the libuv thread pool: RSA-2048 takes ~200 ms of prime
- * search, which then overlaps with the rest of the PKI instead of blocking it. EC stays synchronous (0.1 ms).
+ * Like generateKeyPair, but an RSA key's primes are searched on the libuv thread pool (rsa.ts), where they overlap
+ * with the rest of the PKI instead of blocking it. EC stays synchronous (0.1 ms).
  */
 export async function newKeyPair(spec: KeySpec = EC_P256): Promise<KeyPair> {
   if (spec.type === 'ec') return generateKeyPair(spec);
-  const { privateKey, publicKey } = await generateRsaInPool(spec.bits);
+  const { privateKey, publicKey } = await rsaKeyInPool(spec.bits);
   return keyPairFrom(spec, privateKey, publicKey);
 }
 

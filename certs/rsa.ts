@@ -7,8 +7,8 @@ import { createPrivateKey, createPublicKey, generatePrime, generatePrimeSync, ty
  * Why not `generateKeyPair('rsa')`: OpenSSL 3 generates 2048-bit and larger keys by FIPS 186-4 (auxiliary primes,
  * more Miller-Rabin rounds). Measured on the 2-core CI machine, 20 runs each: 150 ms median and up to 308 ms for
  * RSA-2048, against 39 ms median, 90 ms at most, for two 1024-bit primes searched in parallel on the thread pool.
- * That prime search was the longest step of the whole PKI. The keys are test fixtures. The dhe-1024 scenario's
- * handshakes check that such a key signs what clients verify, and so do the rsa-512 and rsa-1024 scenarios.
+ * That prime search was the longest step of the whole PKI. The keys are test fixtures: specs/pki.spec.ts puts them
+ * through OpenSSL's own key check, and the dhe-1024, rsa-512 and rsa-1024 scenarios sign handshakes with them.
  */
 export interface RsaKeyObjects {
   privateKey: KeyObject;

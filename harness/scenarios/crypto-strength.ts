@@ -133,8 +133,8 @@ export const cryptoStrengthScenarios = [
       'or ffdhe2048, or `dhparam: "auto"`).',
     expect: 'reject',
     async setup(pki) {
-      // DHE suites authenticate with RSA; the key is about the DH group, so it is a sound 2048 bits. Its prime search
-      // (74–230 ms on the thread pool) is the slowest step of the whole PKI: it starts before anything is awaited.
+      // DHE suites authenticate with RSA; the key is about the DH group, so it is a sound 2048 bits. Its primes are
+      // searched on the thread pool (certs/rsa.ts, ~40 ms): the search starts before anything is awaited.
       const rsaKey = newKeyPair({ type: 'rsa', bits: 2048 });
       const intermediate = await pki.intermediateCa();
       const rsaLeaf = await localLeaf('localhost')

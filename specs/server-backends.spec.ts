@@ -19,6 +19,7 @@ import {
   type ServerRecipe,
 } from '../harness/index.ts';
 import { findExecutable, startChild } from '../harness/servers/child.ts';
+import { ephemeralRange, freePort } from '../harness/servers/ports.ts';
 import { TLS_VERSIONS, only } from './support/runtime.ts';
 import { skipCurrentTest } from './support/backend.ts';
 import { expectSuccess } from './support/expectations.ts';
@@ -196,6 +197,28 @@ describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx|container', () 
       );
       if (stdout.startsWith('the docker CLI is not installed') || stdout.startsWith('nginx is not installed')) return skipCurrentTest(stdout.trim());
       expect(stdout).to.match(new RegExp(`^no Docker daemon is reachable \\(DOCKER_HOST=unix://${socket.replace(/[.]/g, '\\.')}\\): `));
+    });
+  });
+
+  describe('the ports child servers get', () => {
+    // A child binds the port it is given a moment after the harness found it free. The kernel never hands out a
+    // port outside its ephemeral range on its own, so neither a listen(0) nor a connect() can take it meanwhile.
+    it("lie outside the kernel's ephemeral range and are never handed out twice, even when asked for at once", async () => {
+      const ephemeral = ephemeralRange();
+      const ports = await Promise.all(Array.from({ length: 200 }, () => freePort()));
+      expect(new Set(ports).size).to.equal(ports.length);
+      const inEphemeralRange = ports.filter((port) => port >= ephemeral.low && port <= ephemeral.high);
+      expect(inEphemeralRange, `ephemeral range ${ephemeral.low}–${ephemeral.high}`).to.deep.equal([]);
+    });
+
+    it('are free to listen on when handed out', async () => {
+      const port = await freePort();
+      const server = net.createServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => resolve());
+      });
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     });
   });
 

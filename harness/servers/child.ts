@@ -1,33 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import { access } from 'node:fs/promises';
-import * as net from 'node:net';
 import { delimiter, join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import type { PemFiles } from '../../certs/index.ts';
 import { Unsupported, type RunningServer } from './backend.ts';
 
 /**
- * Plumbing for server backends that run a real server program as a child process (openssl s_server, nginx): a free
- * port on 127.0.0.1, a readiness signal read from the child's own output, and a close that waits for the child to
+ * Plumbing for server backends that run a real server program as a child process (openssl s_server, nginx), on a
+ * port from ports.ts: a readiness signal read from the child's own output, and a close that waits for the child to
  * be gone. Every child is also killed when this process exits, so a crashed run leaves no server behind.
  */
-
-/**
- * A port that was free on 127.0.0.1 a moment ago: a server listened on port 0 and closed again. Between that close
- * and the child's bind another process may take the port; the child then fails to bind, exits, and its start fails
- * loudly with the child's own words (`startChild` does not retry).
- */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** The absolute path of `command` on PATH, plus the sbin directories (nginx lives in /usr/sbin), or undefined. */
 export async function findExecutable(command: string): Promise<string | undefined> {

@@ -5,7 +5,8 @@ import { once } from '../../certs/memo.ts';
 import type { Scenario, ServerRecipe } from '../scenario.ts';
 import type { RunningServer, ServerBackend } from './backend.ts';
 import { Unsupported } from './backend.ts';
-import { findExecutable, freePort, ServerStartError } from './child.ts';
+import { findExecutable, ServerStartError } from './child.ts';
+import { freePort } from './ports.ts';
 import { describeImage, importImage, type ContainerImage } from './container-image.ts';
 import { checkNginxExpressible, NGINX_NOT_INSTALLED, NGINX_READY, prepareNginx } from './nginx.ts';
 

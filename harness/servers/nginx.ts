@@ -4,7 +4,8 @@ import { writePemFiles } from '../../certs/index.ts';
 import type { Credential } from '../../certs/index.ts';
 import type { Scenario, ServerRecipe } from '../scenario.ts';
 import { Unsupported, type RunningServer, type ServerBackend } from './backend.ts';
-import { childServer, findExecutable, freePort, startChild } from './child.ts';
+import { childServer, findExecutable, startChild } from './child.ts';
+import { freePort } from './ports.ts';
 import { opensslConfig, serverIdentity, tlsSettings, versionRange, type TlsSettings } from './recipe-settings.ts';
 
 /**

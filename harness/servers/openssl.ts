@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { writePemFiles, type PemFiles } from '../../certs/index.ts';
 import type { Scenario, ServerBehaviour, ServerRecipe } from '../scenario.ts';
 import { successBody, Unsupported, type RunningServer, type ServerBackend } from './backend.ts';
-import { childServer, findExecutable, freePort, startChild } from './child.ts';
+import { childServer, findExecutable, startChild } from './child.ts';
+import { freePort } from './ports.ts';
 import { isIssuanceChain, opensslConfig, serverIdentity, splitCertificates, tlsSettings } from './recipe-settings.ts';
 
 /**

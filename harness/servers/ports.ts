@@ -5,13 +5,13 @@ import * as net from 'node:net';
 /**
  * Ports for child servers (openssl s_server, nginx, nginx in a container), which bind a port they are given. The
  * harness checks that the port is free, then the child binds it, 10 ms to 0.5 s later. Two things can take the
- * port in that window, and both happened under `npm test`:
+ * port in that window:
  *
  * - The kernel hands it out again. Every `listen(0)` and `connect()`, in this process or any other, draws from the
  *   ephemeral range (ip_local_port_range), and a port found free by `listen(0)` and closed again is free to be drawn
  *   again. In one CI run, while dozens of servers started at once, nginx could not bind such a port: "bind() to
  *   127.0.0.1:41741 failed (98: Address already in use)".
- * - This process hands it out twice.
+ * - This process hands it out twice, to two children starting at once.
  *
  * So ports are drawn at random from a window the kernel never allocates from: the 10,000 ports just below the
  * ephemeral range. Each is checked by listening on it, and none is handed out twice by one process. Another process

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { memoize } from './memo.ts';
+import { randomBytes, X509Certificate } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
 import { x509 } from './x509.ts';
 import * as der from './der.ts';
 import { EC_P256, newKeyPair, toPem, type KeyPair, type KeySpec, type SignatureHash } from './keys.ts';
@@ -23,8 +23,47 @@ export interface Credential {
   serialNumber: string;
 }
 
-export type KeyUsage = keyof typeof x509.KeyUsageFlags;
-export type ExtendedKeyUsage = keyof typeof x509.ExtendedKeyUsage;
+/** keyUsage bits by name, as numbered in RFC 5280 §4.2.1.3 (bit 0 is the first, most significant, bit). */
+const KEY_USAGE_BITS = {
+  digitalSignature: 0,
+  nonRepudiation: 1,
+  keyEncipherment: 2,
+  dataEncipherment: 3,
+  keyAgreement: 4,
+  keyCertSign: 5,
+  cRLSign: 6,
+  encipherOnly: 7,
+  decipherOnly: 8,
+} as const;
+
+export type KeyUsage = keyof typeof KEY_USAGE_BITS;
+
+/** extendedKeyUsage purposes by name (RFC 5280 §4.2.1.12, id-kp arcs under 1.3.6.1.5.5.7.3). */
+const EXTENDED_KEY_USAGE_OIDS = {
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+  codeSigning: '1.3.6.1.5.5.7.3.3',
+  emailProtection: '1.3.6.1.5.5.7.3.4',
+  timeStamping: '1.3.6.1.5.5.7.3.8',
+  ocspSigning: '1.3.6.1.5.5.7.3.9',
+} as const;
+
+export type ExtendedKeyUsage = keyof typeof EXTENDED_KEY_USAGE_OIDS;
+
+/** A subjectAltName entry, as the builder's dns(), ip() and uri() take them. */
+interface AltName {
+  type: 'dns' | 'ip' | 'uri';
+  value: string;
+}
+
+/** An extension as it goes into a certificate. */
+export interface CertificateExtension {
+  /** The extnID, dotted. */
+  oid: string;
+  critical: boolean;
+  /** DER of the extension's value: the content of the extnValue OCTET STRING. */
+  value: Uint8Array;
+}
 
 interface NameConstraintsSpec {
   permittedDns?: string[];
@@ -38,7 +77,7 @@ interface NameConstraintsSpec {
 export class CertificateBuilder {
   private subjectName: string;
   private issuer: Credential | undefined;
-  private readonly altNames: x509.JsonGeneralName[] = [];
+  private readonly altNames: AltName[] = [];
   private validFromDays = -1;
   private validToDays = 30;
   private basicConstraints: { ca: boolean; pathLength?: number } | undefined;
@@ -47,7 +86,7 @@ export class CertificateBuilder {
   private keySource: KeySpec | KeyPair = EC_P256;
   private hash: SignatureHash = 'SHA-256';
   private constraints: NameConstraintsSpec | undefined;
-  private readonly extraExtensions: x509.Extension[] = [];
+  private readonly extraExtensions: CertificateExtension[] = [];
   private corruptSignature = false;
   private labelText: string;
 
@@ -72,7 +111,7 @@ export class CertificateBuilder {
   }
 
   uri(...uris: string[]): this {
-    this.altNames.push(...uris.map((value) => ({ type: 'url' as const, value })));
+    this.altNames.push(...uris.map((value) => ({ type: 'uri' as const, value })));
     return this;
   }
 
@@ -136,7 +175,8 @@ export class CertificateBuilder {
     return this;
   }
 
-  extension(extension: x509.Extension): this {
+  /** Add an extension the builder has no method for (e.g. an unknown one, to see how verifiers treat it). */
+  extension(extension: CertificateExtension): this {
     this.extraExtensions.push(extension);
     return this;
   }
@@ -152,7 +192,10 @@ export class CertificateBuilder {
     return this;
   }
 
-  /** Mint the certificate. Async for callers' sake; the work is synchronous (see keys.ts and der.ts). */
+  /**
+   * Mint the certificate, and have OpenSSL (Node's X509Certificate) parse it and check its signature against the
+   * issuer's key, so that an encoding mistake fails here, naming the certificate, rather than in some handshake.
+   */
   async build(): Promise<Credential> {
     const key = 'privateKey' in this.keySource ? this.keySource : await newKeyPair(this.keySource);
     const signer = this.issuer?.key ?? key;
@@ -167,11 +210,12 @@ export class CertificateBuilder {
       this.issuer?.subjectDer ?? subjectDer,
       der.sequence(der.time(new Date(now + this.validFromDays * DAY_MS)), der.time(new Date(now + this.validToDays * DAY_MS))),
       subjectDer,
-      new Uint8Array(key.spki),
+      key.spki,
       der.explicit(3, der.sequence(...this.extensions(key))),
     );
     const certificateDer = der.sequence(tbs, algorithm, der.bitString(sign(tbs, signer, this.hash)));
     if (this.corruptSignature) certificateDer.set([(certificateDer.at(-1) ?? 0) ^ 0x01], certificateDer.length - 1);
+    checkWithOpenSsl(this.labelText, certificateDer, signer, !this.corruptSignature);
     return credential(this.labelText, certificateDer, subjectDer, key, serial.toString('hex'));
   }
 
@@ -183,14 +227,15 @@ export class CertificateBuilder {
       extensions.push(extension('2.5.29.19', true, value));
     }
     if (this.keyUsages) {
-      const bits = this.keyUsages.map((usage) => Math.log2(x509.KeyUsageFlags[usage]));
+      const bits = this.keyUsages.map((usage) => KEY_USAGE_BITS[usage]);
       extensions.push(extension('2.5.29.15', true, der.namedBits(bits)));
     }
     if (this.extendedKeyUsages) {
-      extensions.push(extension('2.5.29.37', false, der.sequence(...this.extendedKeyUsages.map((u) => der.oid(x509.ExtendedKeyUsage[u])))));
+      extensions.push(extension('2.5.29.37', false, der.sequence(...this.extendedKeyUsages.map((u) => der.oid(EXTENDED_KEY_USAGE_OIDS[u])))));
     }
     if (this.altNames.length > 0) {
-      extensions.push(extension('2.5.29.17', false, der.sequence(der.implicitValues(this.altNames.map(generalName)))));
+      // GeneralNames ::= SEQUENCE OF GeneralName (10,000 of them in the oversize-certificate scenario).
+      extensions.push(extension('2.5.29.17', false, der.sequence(der.concat(this.altNames.map(generalName)))));
     }
     extensions.push(extension('2.5.29.14', false, der.octetString(Buffer.from(key.keyId, 'hex'))));
     if (this.issuer) {
@@ -202,7 +247,7 @@ export class CertificateBuilder {
       const value = der.sequence(...subtrees(0, this.constraints.permittedDns), ...subtrees(1, this.constraints.excludedDns));
       extensions.push(extension('2.5.29.30', true, value));
     }
-    extensions.push(...this.extraExtensions.map((e) => new Uint8Array(e.rawData)));
+    extensions.push(...this.extraExtensions.map(({ oid, critical, value }) => extension(oid, critical, value)));
     return extensions;
   }
 }
@@ -211,19 +256,42 @@ function extension(oid: string, critical: boolean, value: Uint8Array): Uint8Arra
   return der.sequence(der.oid(oid), ...(critical ? [der.boolean(true)] : []), der.octetString(value));
 }
 
-/** A subjectAltName entry as its GeneralName CHOICE tag and value. */
-function generalName(name: x509.JsonGeneralName): der.ImplicitValue {
+/** A subjectAltName entry as a GeneralName (RFC 5280 §4.2.1.6): dNSName [2], uniformResourceIdentifier [6], iPAddress [7]. */
+function generalName(name: AltName): der.Der {
   switch (name.type) {
     case 'dns':
-      return { n: 2, value: name.value };
+      return der.implicit(2, der.ia5(name.value));
+    case 'uri':
+      return der.implicit(6, der.ia5(name.value));
     case 'ip':
-      return { n: 7, value: der.ipAddressBytes(name.value) };
-    case 'url':
-      return { n: 6, value: name.value };
-    case 'email':
-      return { n: 1, value: name.value };
-    default:
-      throw new Error(`unsupported subjectAltName type: ${name.type}`);
+      return der.implicit(7, ipAddressBytes(name.value));
+  }
+}
+
+/** The 4 or 16 bytes of an IP address written out in full: dotted quad, or IPv6 text. */
+function ipAddressBytes(address: string): Uint8Array {
+  // ipaddr.parse also reads IPv4 shorthands ("1" is 0.0.0.1, "0x7f.1" is 127.0.0.1); a name in a certificate
+  // should say exactly what it is.
+  if (!ipaddr.IPv4.isValidFourPartDecimal(address) && !ipaddr.IPv6.isValid(address)) {
+    throw new Error(`subjectAltName: not an IP address: ${JSON.stringify(address)}`);
+  }
+  return Uint8Array.from(ipaddr.parse(address).toByteArray());
+}
+
+/**
+ * Parse the certificate with OpenSSL and, unless its signature was corrupted on purpose, verify it with the signer's
+ * public key. Throws an Error naming the certificate.
+ */
+function checkWithOpenSsl(label: string, certificateDer: Uint8Array, signer: KeyPair, signatureShouldVerify: boolean): void {
+  let parsed: X509Certificate;
+  try {
+    parsed = new X509Certificate(certificateDer);
+  } catch (error) {
+    // OpenSSL's own message is left to `cause`: Node tries PEM before DER, so it reads "PEM routines::no start line".
+    throw new Error(`certificate "${label}": OpenSSL cannot parse it`, { cause: error });
+  }
+  if (signatureShouldVerify && !parsed.verify(signer.publicKey)) {
+    throw new Error(`certificate "${label}": its signature does not verify with its issuer's public key`);
   }
 }
 
@@ -231,21 +299,20 @@ function generalName(name: x509.JsonGeneralName): der.ImplicitValue {
 const NAME_ATTRIBUTES: Record<string, string> = { CN: '2.5.4.3', O: '2.5.4.10' };
 
 /**
- * DER of a distinguished name `CN=…, O=…`, one attribute per RDN in the order given, cached: subjects repeat a lot.
- * A value is a PrintableString when its characters allow it, a UTF8String otherwise — the encoding @peculiar/x509
- * chose when it wrote these names, kept byte for byte (its Name parser cost ~0.2 ms per name).
+ * DER of a distinguished name `CN=…, O=…`, one attribute per RDN in the order given. A value is a PrintableString
+ * when its characters allow it, a UTF8String otherwise (RFC 5280 §4.1.2.4 allows both).
  */
-const nameDer = memoize(function encodeName(name: string): Uint8Array {
+function nameDer(name: string): Uint8Array {
   const rdns = name.split(', ').map((pair) => {
     const [type = '', ...rest] = pair.split('=');
     const value = rest.join('=');
     const attribute = NAME_ATTRIBUTES[type];
     if (!attribute || value === '') throw new Error(`certificate subject ${JSON.stringify(name)}: cannot encode ${JSON.stringify(pair)}`);
-    const text = /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value) ? der.tlv(0x13, Buffer.from(value, 'ascii')) : der.utf8String(value);
+    const text = /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value) ? der.printableString(value) : der.utf8String(value);
     return der.set(der.sequence(der.oid(attribute), text));
   });
   return der.sequence(...rdns);
-});
+}
 
 /** A Credential whose parsed `certificate` is made on first access. */
 export function credential(label: string, certificateDer: Uint8Array, subjectDer: Uint8Array, key: KeyPair, serialNumber: string): Credential {
@@ -279,13 +346,9 @@ export function certificateWithoutCommonName(label: string): CertificateBuilder 
   return new CertificateBuilder(undefined, 'O=tls-harness').label(label);
 }
 
-/** Random bytes drawn in batches: one system call per 256 serial numbers instead of one each. */
-let serialPool = Buffer.alloc(0);
-
+/** A random 16-byte serial number (RFC 5280 §4.1.2.2 allows up to 20). */
 function randomSerialNumber(): Buffer {
-  if (serialPool.length < 16) serialPool = randomBytes(16 * 256);
-  const bytes = Buffer.from(serialPool.subarray(0, 16));
-  serialPool = serialPool.subarray(16);
+  const bytes = randomBytes(16);
   bytes.writeUInt8((bytes.readUInt8(0) & 0x7f) | 0x01, 0); // positive, and no leading zero byte to trim
   return bytes;
 }

@@ -1,4 +1,12 @@
-export { certificate, certificateWithoutCommonName, CertificateBuilder, type Credential } from './certificate.ts';
+export {
+  certificate,
+  certificateWithoutCommonName,
+  CertificateBuilder,
+  type Credential,
+  type CertificateExtension,
+  type KeyUsage,
+  type ExtendedKeyUsage,
+} from './certificate.ts';
 export { generateKeyPair, newKeyPair, pemBlocks, EC_P256, type KeySpec, type KeyPair, type SignatureHash } from './keys.ts';
 export { pki, buildAll, localLeaf, credentialFromEcPem, LOCAL_NAMES, type Pki } from './recipes.ts';
 export { revocationList } from './revocation.ts';

@@ -8,6 +8,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /**
  * A CRL signed by `issuer` that lists `revoked`, valid from yesterday for a week, as PEM.
  * `validity` moves thisUpdate/nextUpdate, in days relative to now (e.g. `{ fromDays: -14, toDays: -7 }`: expired).
+ * Unlike a certificate, a CRL is not parsed back here: node:crypto has no CRL parser. OpenSSL reads each one in the
+ * revocation scenarios' handshakes (`crl` option of tls.createSecureContext).
  */
 export async function revocationList(
   issuer: Credential,

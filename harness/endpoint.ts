@@ -1,5 +1,6 @@
 import { pki } from '../certs/index.ts';
-import { PROBES } from './probes/index.ts';
+import { PROBES, type Target } from './probes/index.ts';
+import { probeInChild } from './probes/child.ts';
 import type { ClientOptions } from './probes/options.ts';
 import type { Outcome, ProbeName } from './outcome.ts';
 import type { Scenario, ScenarioMaterial } from './scenario.ts';
@@ -31,7 +32,10 @@ export interface Endpoint {
   fixed: boolean;
   /** The client options that reproduce the scenario, before any override. */
   clientOptions(): ClientOptions;
-  /** Run one Node probe against this endpoint with the scenario's client options plus `overrides`. */
+  /**
+   * Run one Node probe against this endpoint with the scenario's client options plus `overrides`; a client with `env`
+   * runs in a fresh Node process that has it.
+   */
   probe(probe: ProbeName, overrides?: ClientOptions): Promise<Outcome>;
   /** The server's view of the connection a probe made (by the probe's `localPort`). */
   serverView(outcome: Outcome, timeoutMs?: number): Promise<ServerEvent>;
@@ -67,24 +71,9 @@ export async function startEndpoint(id: string | Scenario, options: StartOptions
   const backend = options.backend ?? nodeBackend;
   const server: RunningServer = await backend.start(scenario, serverRecipe);
   const servername = 'servername' in client ? client.servername : DEFAULT_SERVERNAME;
-  const ca = client.trust.map((c) => c.certPem);
-  const present = client.present;
-  const clientCertificate = present ? { cert: present.certPem, key: present.keyPem } : undefined;
   const target = { host: HOST, port: server.port };
-  const clientOptions = (): ClientOptions => ({
-    ...(ca.length > 0 ? { ca } : {}),
-    ...(servername !== undefined ? { servername } : {}),
-    ...(clientCertificate ?? {}),
-    ...(client.crl ? { crl: client.crl } : {}),
-    ...(client.alpn ? { ALPNProtocols: client.alpn } : {}),
-    ...(client.ciphers ? { ciphers: client.ciphers } : {}),
-    ...(client.minVersion ? { minVersion: client.minVersion } : {}),
-    ...(client.maxVersion ? { maxVersion: client.maxVersion } : {}),
-    ...(client.rejectUnauthorized !== undefined ? { rejectUnauthorized: client.rejectUnauthorized } : {}),
-    ...(client.checkServerIdentity ? { checkServerIdentity: client.checkServerIdentity } : {}),
-    ...(client.minDHSize !== undefined ? { minDHSize: client.minDHSize } : {}),
-    ...(client.timeoutMs !== undefined ? { timeoutMs: client.timeoutMs } : {}),
-  });
+  const clientOptions = (): ClientOptions => ({ ...client, ...(servername !== undefined ? { servername } : {}) });
+  const clientCertificate = client.cert !== undefined && client.key !== undefined ? { cert: client.cert, key: client.key } : undefined;
   return {
     scenario,
     backend: backend.name,
@@ -93,15 +82,26 @@ export async function startEndpoint(id: string | Scenario, options: StartOptions
     port: server.port,
     servername,
     url: `https://${servername ?? HOST}:${server.port}/`,
-    ca,
+    ca: client.ca ?? [],
     clientCertificate,
     fixed,
     clientOptions,
-    probe: (probe, overrides = {}) => PROBES[probe](target, { ...clientOptions(), ...overrides }),
+    probe: (probe, overrides = {}) => probeWith(probe, target, { ...clientOptions(), ...overrides }),
     serverView: (outcome, timeoutMs) => {
       if (outcome.localPort === undefined) throw new Error(`${outcome.probe} does not report its local port`);
       return server.eventFor(outcome.localPort, timeoutMs);
     },
     close: () => server.close(),
   };
+}
+
+/** One probe, in this process, or in a child process when the client needs an environment of its own. */
+async function probeWith(probe: ProbeName, target: Target, options: ClientOptions): Promise<Outcome> {
+  const { env, ...rest } = options;
+  if (env === undefined) return PROBES[probe](target, rest);
+  const { checkServerIdentity, ...serializable } = rest;
+  if (checkServerIdentity) throw new Error('a client with its own environment runs in a child process: checkServerIdentity cannot go there');
+  const [outcome] = await probeInChild([{ probe, target, options: serializable }], env);
+  if (!outcome) throw new Error('the probe child returned no outcome');
+  return outcome;
 }

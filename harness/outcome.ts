@@ -3,12 +3,13 @@ export type ProbeName = 'tls.connect' | 'https.request' | 'fetch';
 
 /**
  * Where a failure surfaced:
+ * - `call`: the client call itself threw, before any connection (options OpenSSL refuses);
  * - `handshake`: before the client's `secureConnect`;
  * - `after-secureConnect`: the client finished its side of the handshake, then the server said no (TLS 1.3 client auth);
  * - `request`: inside `fetch`, which hides the socket, so only "the request failed" is observable;
  * - `response`: a response was read to its end (the success phase).
  */
-export type Phase = 'handshake' | 'after-secureConnect' | 'request' | 'response';
+export type Phase = 'call' | 'handshake' | 'after-secureConnect' | 'request' | 'response';
 
 export interface ErrorSummary {
   name: string;
@@ -107,4 +108,35 @@ export interface ExternalOutcome {
   protocol?: string;
   status?: number;
   body?: string;
+}
+
+/**
+ * Strip what varies between runs and builds — an OpenSSL error line's thread id prefix and source file and line,
+ * fingerprints of this run's certificates — and keep what the error means: packed code, library, function, reason,
+ * and the alert number.
+ */
+export function normalizeMessage(message: string): string {
+  return stripOpenSslLocation(message).replace(FINGERPRINT, '<fingerprint>');
+}
+
+/** A colon-separated SHA-1/SHA-256 fingerprint: it names a certificate minted for this run only. */
+const FINGERPRINT = /\b(?:[0-9A-F]{2}:){19,31}[0-9A-F]{2}\b/g;
+
+function stripOpenSslLocation(message: string): string {
+  return message.replace(
+    /(?:^|(?<=\s))[0-9A-F]+:error:([0-9A-F]{8}):([^:]+):([^:]+):([^:\n]+):[^\n]*?(?::SSL alert number (\d+))?\n?$/,
+    (_match, code: string, lib: string, func: string, reason: string, alert: string | undefined) =>
+      `error:${code}:${lib}:${func}:${reason}${alert ? ` (SSL alert number ${alert})` : ''}`,
+  );
+}
+
+/** An outcome in one line, as diagnose compares them: `ok (HTTP 200)` or `CODE: message` (fetch: `TypeError fetch failed ← CODE: message`). */
+export function describeOutcome(outcome: Outcome): string {
+  if (outcome.ok) return `ok (HTTP ${outcome.status})`;
+  const own = `${outcome.code ?? outcome.errorName}: ${normalizeMessage(outcome.message ?? '')}`;
+  const phase = outcome.phase === 'after-secureConnect' ? ' [after secureConnect]' : '';
+  if (outcome.probe === 'fetch' && outcome.cause) {
+    return `${outcome.errorName} ${outcome.message} ← ${outcome.cause.code ?? outcome.cause.name}: ${normalizeMessage(outcome.cause.message)}`;
+  }
+  return own + phase;
 }

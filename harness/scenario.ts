@@ -1,5 +1,11 @@
-import type { PeerCertificate, SecureVersion } from 'node:tls';
+import type { SecureVersion } from 'node:tls';
 import type { Credential, Pki } from '../certs/index.ts';
+import { OK, type Branch, type NodeExpect, type ServerSees, type Startup } from './expect.ts';
+import type { ToolRow } from './expect-tools.ts';
+import type { ClientFeature } from './features.ts';
+import type { ProbeName } from './outcome.ts';
+import type { ClientOptions } from './probes/options.ts';
+import type { ServerSoftware } from './servers/backend.ts';
 
 /** The catalog's failure families; `control` holds the healthy endpoints every client must accept. */
 export const FAMILIES = [
@@ -62,33 +68,12 @@ export interface ServerRecipe {
   behaviour?: ServerBehaviour;
 }
 
-/** What a client must be given to talk to the endpoint the way the scenario means. */
-export interface ClientSetup {
-  /** The CAs a correctly configured client trusts for this endpoint (given as the `ca` option). */
-  trust: Credential[];
-  /**
-   * The name the client asks for (SNI) and checks the certificate against. Default: `localhost`.
-   * Set it to `undefined` explicitly to connect by IP literal (no SNI; the IP is checked against the certificate).
-   */
-  servername?: string;
-  /** A client certificate the client presents by default. */
-  present?: Credential;
-  /** CRLs the client checks the server chain against (PEM). */
-  crl?: string[];
-  /** ALPN protocols the client offers. */
-  alpn?: string[];
-  /** Client cipher string or TLS versions, for scenarios about what the client offers. */
-  ciphers?: string;
-  minVersion?: SecureVersion;
-  maxVersion?: SecureVersion;
-  /** Client-configuration scenarios: verification switched off, or a custom identity check (pinning). */
-  rejectUnauthorized?: boolean;
-  checkServerIdentity?: (hostname: string, cert: PeerCertificate) => Error | undefined;
-  /** Smallest DHE group (bits) the client accepts (`minDHSize`; Node's default is 1024). */
-  minDHSize?: number;
-  /** The probes' upper bound for this scenario (e.g. a server that never answers), instead of the 5 s default. */
-  timeoutMs?: number;
-}
+/**
+ * The client of a scenario: node:tls option names and values (what `tls.connect`, `https.request` and fetch's
+ * connector take), plus the harness's `timeoutMs` and `env`. `servername` defaults to `localhost`; set it to
+ * `undefined` explicitly to connect by IP literal (no SNI; the IP is checked against the certificate).
+ */
+export type ClientSetup = ClientOptions;
 
 /** The server and client of a scenario, and the same pair after its fix has been applied. */
 export interface ScenarioMaterial {
@@ -100,11 +85,35 @@ export interface ScenarioMaterial {
    * Absent where the only remedy is outside TLS (e.g. "ask the operator"), which `fix` then says in words.
    */
   fixed?: { server?: ServerRecipe; client?: ClientSetup };
+  /** Other credentials the scenario's cases hand a client (e.g. a certificate from an untrusted CA), by name. */
+  credentials?: Record<string, Credential>;
 }
 
 /**
- * One failure (or healthy control), declared once. `cause` and `fix` are written for the developer who just hit the
- * error; `expect` is what a strict client must do; `setup` builds the server and client material from the PKI.
+ * One way the Node clients meet the scenario, and what each of them observes: the scenario as declared, a fix, a
+ * workaround, a stricter client. The runner (specs/support/runner.ts) makes one `it` per probe — over each TLS version
+ * pinned, unless `versions` is `negotiated` — titled with the exact outcome.
+ */
+export interface NodeCase {
+  /** A describe title, e.g. `fix: a renewed certificate`; none for the scenario as declared. */
+  title?: string;
+  /** Against the endpoint with the fix applied. */
+  fixed?: boolean;
+  /** Client options on top of the scenario's (or the fix's), or a function of the material that returns them. */
+  client?: ClientOptions | ((material: ScenarioMaterial) => ClientOptions);
+  /** `each` (default): one run per TLS version, pinned. `negotiated`: the client's own versions, nothing pinned. */
+  versions?: 'each' | 'negotiated';
+  /** Only these probes (default: every Node client). */
+  probes?: readonly ProbeName[];
+  expect: NodeExpect;
+  /** What the server saw of tls.connect's connection (undefined: not stated, e.g. for one TLS version only). */
+  server?: Branch<ServerSees | undefined>;
+}
+
+/**
+ * One failure (or healthy control), declared once: who it happens to and why (`cause`), what to do (`fix`), the
+ * server and client (`setup`), and what every client observes — the Node clients case by case (`node`), curl,
+ * openssl s_client and Python (`tools`), and, for a server that never starts, each server program (`startup`).
  */
 export interface Scenario {
   id: string;
@@ -112,8 +121,33 @@ export interface Scenario {
   title: string;
   cause: string;
   fix: string;
+  /** What a strict, correctly configured client must do. */
   expect: Verdict;
   setup(pki: Pki): Promise<ScenarioMaterial>;
+  node: readonly NodeCase[];
+  tools: ToolRow;
+  /** The server cannot start with this configuration: what each server program does instead. */
+  startup?: Record<ServerSoftware, Startup>;
+  /**
+   * What the verdict needs from a client beyond what its setup shows, with why — e.g. the CRLs only the fix hands
+   * the client. Everything else a scenario needs is derived from its setup (harness/features.ts).
+   */
+  needs?: Partial<Record<ClientFeature, string>>;
+}
+
+/** A case where every Node client succeeds against the fixed endpoint. */
+export function fixed(title: string, details: Omit<NodeCase, 'title' | 'fixed' | 'expect'> & { expect?: NodeExpect } = {}): NodeCase {
+  return { title: `fix: ${title}`, fixed: true, expect: OK, ...details };
+}
+
+/** The PEMs of credentials, as the `ca` option takes them. */
+export function pems(...credentials: Credential[]): string[] {
+  return credentials.map((credential) => credential.certPem);
+}
+
+/** A client certificate and its key, as the `cert` and `key` options take them. */
+export function presents(credential: Credential): { cert: string; key: string } {
+  return { cert: credential.certPem, key: credential.keyPem };
 }
 
 export function defineScenario(scenario: Scenario): Scenario {

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writePemFiles } from '../../certs/pem-files.ts';
 import type { Outcome, ProbeName } from '../outcome.ts';
 import type { ClientOptions, Target } from './options.ts';
 
@@ -8,8 +9,11 @@ import type { ClientOptions, Target } from './options.ts';
 export interface ChildProbe {
   probe: ProbeName;
   target: Target;
-  options: Omit<ClientOptions, 'checkServerIdentity'>;
+  options: Omit<ClientOptions, 'checkServerIdentity' | 'env'>;
 }
+
+/** The environment a child gets: strings as they are, `{ pem }` values as the path of a private file holding them. */
+export type ChildEnvironment = NonNullable<ClientOptions['env']>;
 
 const CHILD_MAIN = fileURLToPath(new URL('./child-main.ts', import.meta.url));
 const CHILD_TIMEOUT_MS = 20_000;
@@ -21,7 +25,7 @@ const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).
  * For settings Node reads only at start-up, such as NODE_EXTRA_CA_CERTS. All probes share one child, because
  * starting Node costs far more than a probe.
  */
-export async function probeInChild(probes: ChildProbe[], env: Record<string, string>): Promise<Outcome[]> {
+export async function probeInChild(probes: ChildProbe[], env: ChildEnvironment): Promise<Outcome[]> {
   return (await probeInChildWithStderr(probes, env)).outcomes;
 }
 
@@ -29,10 +33,19 @@ export async function probeInChild(probes: ChildProbe[], env: Record<string, str
  * probeInChild, plus everything the child wrote to stderr: what Node itself prints about the environment it was
  * given, e.g. the warning for NODE_TLS_REJECT_UNAUTHORIZED=0.
  */
-export function probeInChildWithStderr(
-  probes: ChildProbe[],
-  env: Record<string, string>,
-): Promise<{ outcomes: Outcome[]; stderr: string }> {
+export async function probeInChildWithStderr(probes: ChildProbe[], env: ChildEnvironment): Promise<{ outcomes: Outcome[]; stderr: string }> {
+  const files = await writePemFiles(
+    Object.fromEntries(Object.entries(env).flatMap(([name, value]) => (typeof value === 'string' ? [] : [[`${name}.pem`, value.pem]]))),
+  );
+  try {
+    const variables = Object.fromEntries(Object.entries(env).map(([name, value]) => [name, typeof value === 'string' ? value : (files.paths[`${name}.pem`] ?? '')]));
+    return await runChild(probes, variables);
+  } finally {
+    await files.close();
+  }
+}
+
+function runChild(probes: ChildProbe[], env: Record<string, string>): Promise<{ outcomes: Outcome[]; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', TSX_LOADER, CHILD_MAIN], {
       env: { ...process.env, ...env },

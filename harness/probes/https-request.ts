@@ -1,3 +1,4 @@
+import type { ClientRequest } from 'node:http';
 import * as https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { failure, type Outcome } from '../outcome.ts';
@@ -22,13 +23,19 @@ export function probeHttpsRequest(target: Target, client: ClientOptions): Promis
           }
         : {}),
     });
-    const request = https.request({
-      ...tlsOptions(target, client),
-      method: 'GET',
-      path: '/',
-      agent: false,
-      headers: { host: authority(target, client) },
-    });
+    let request: ClientRequest;
+    try {
+      request = https.request({
+        ...tlsOptions(target, client),
+        method: 'GET',
+        path: '/',
+        agent: false,
+        headers: { host: authority(target, client) },
+      });
+    } catch (error) {
+      resolve(failure('https.request', 'call', error));
+      return;
+    }
     const timer = setTimeout(
       () => request.destroy(new ProbeTimeout(timeoutMs)),
       timeoutMs,

@@ -38,13 +38,23 @@ export interface ClientOptions {
   allowPartialTrustChain?: boolean;
   /** Upper bound for the whole probe; a probe that hits it reports code PROBE_TIMEOUT. */
   timeoutMs?: number;
+  /**
+   * Environment variables of the client's process, for settings Node reads only at start-up
+   * (NODE_EXTRA_CA_CERTS, NODE_TLS_REJECT_UNAUTHORIZED): the probe runs in a fresh Node process that has them.
+   * A `{ pem }` value is written to a private file whose path becomes the value.
+   */
+  env?: Record<string, string | { pem: string }>;
 }
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 5000;
 
-/** The TLS options shared by every Node client (tls.connect, https.request, fetch's connector). */
+/**
+ * The TLS options shared by every Node client (tls.connect, https.request, fetch's connector). Context options that
+ * OpenSSL refuses (a key that does not match its certificate) are passed as they are, so that the client call itself
+ * meets them as an application's would.
+ */
 export function tlsOptions(target: Target, client: ClientOptions): ConnectionOptions {
-  const options: ConnectionOptions = { host: target.host, port: target.port, secureContext: sharedSecureContext(client) };
+  const options: ConnectionOptions = { host: target.host, port: target.port, ...contextOptions(client) };
   if (client.servername !== undefined) options.servername = client.servername;
   if (client.ALPNProtocols !== undefined) options.ALPNProtocols = client.ALPNProtocols;
   if (client.rejectUnauthorized !== undefined) options.rejectUnauthorized = client.rejectUnauthorized;
@@ -64,15 +74,19 @@ const contexts = new Map<string, SecureContext>();
  * `secureContext`; the handshake is the same. Socket-level options (servername, ALPN, rejectUnauthorized,
  * checkServerIdentity, minDHSize) stay per connection.
  */
-function sharedSecureContext(client: ClientOptions): SecureContext {
-  const settings = Object.fromEntries(CONTEXT_OPTIONS.flatMap((name) => (client[name] === undefined ? [] : [[name, client[name]]])));
+function contextOptions(client: ClientOptions): { secureContext: SecureContext } | SecureContextOptions {
+  const settings = Object.fromEntries(CONTEXT_OPTIONS.flatMap((name) => (client[name] === undefined ? [] : [[name, client[name]]]))) as SecureContextOptions;
   const key = createHash('sha256').update(JSON.stringify(settings)).digest('hex');
   let context = contexts.get(key);
   if (!context) {
-    context = createSecureContext(settings as SecureContextOptions);
+    try {
+      context = createSecureContext(settings);
+    } catch {
+      return settings;
+    }
     contexts.set(key, context);
   }
-  return context;
+  return { secureContext: context };
 }
 
 /** The Host header / URL authority a client uses for this target. */

@@ -15,7 +15,13 @@ export function probeTlsConnect(target: Target, client: ClientOptions): Promise<
     let settled: Outcome | undefined;
     const received: Buffer[] = [];
     const timeoutMs = client.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
-    const socket = tls.connect(tlsOptions(target, client));
+    let socket: tls.TLSSocket;
+    try {
+      socket = tls.connect(tlsOptions(target, client));
+    } catch (error) {
+      resolve(failure('tls.connect', 'call', error));
+      return;
+    }
     const phase = () => (secured ? 'after-secureConnect' : 'handshake');
     let localPort: number | undefined;
     socket.once('connect', () => (localPort = socket.localPort));

@@ -1,3 +1,4 @@
+import { firstLack, serverNeeds, type Lacks, type ServerFeature } from '../features.ts';
 import type { Scenario, ServerRecipe } from '../scenario.ts';
 
 /** What a server saw of one connection: how the server side of the story ends. */
@@ -33,11 +34,18 @@ export interface RunningServer {
 /** The server program that answers the client: what decides how a server behaves, wherever it runs. */
 export type ServerSoftware = 'node' | 'openssl' | 'nginx';
 
-/** A way to run a ServerRecipe. Throws `Unsupported` for a recipe it cannot express faithfully. */
+/**
+ * A way to run a ServerRecipe. What it cannot express faithfully it declares in `lacks`, feature by feature with the
+ * reason (harness/features.ts); `start` throws `Unsupported` for such a recipe, and the specs register the tests that
+ * need it as pending with that reason (unsupportedBy).
+ */
 export interface ServerBackend {
   name: string;
   /** The program that serves: `container` runs nginx, so it behaves exactly as the `nginx` backend does. */
   software: ServerSoftware;
+  lacks: Lacks<ServerFeature, ServerRecipe>;
+  /** Why this backend cannot serve here and now even what it can express (e.g. a container under a faked clock). */
+  refuses?(): string | undefined;
   start(scenario: Scenario, recipe: ServerRecipe): Promise<RunningServer>;
   /** Why the backend cannot run on this machine (its program is not installed), or undefined when it can. */
   unavailable?(): Promise<string | undefined>;
@@ -45,6 +53,17 @@ export interface ServerBackend {
 
 export class Unsupported extends Error {
   override name = 'Unsupported';
+}
+
+/** Why `backend` cannot serve `recipe` (and, with `extra`, offer the features a test needs besides), or undefined. */
+export function unsupportedBy(backend: ServerBackend, recipe: ServerRecipe, extra: readonly ServerFeature[] = []): string | undefined {
+  return backend.refuses?.() ?? firstLack(backend.lacks, [...serverNeeds(recipe), ...extra], recipe);
+}
+
+/** Throw Unsupported when `backend` cannot serve `recipe`: the first thing a backend's start does. */
+export function assertSupported(backend: ServerBackend, recipe: ServerRecipe): void {
+  const reason = unsupportedBy(backend, recipe);
+  if (reason !== undefined) throw new Unsupported(reason);
 }
 
 /**

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { constants as fsConstants } from 'node:fs';
-import { access } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
 import type { PemFiles } from '../../certs/index.ts';
 import { Unsupported, type RunningServer } from './backend.ts';
 
@@ -11,16 +10,21 @@ import { Unsupported, type RunningServer } from './backend.ts';
  * be gone. Every child is also killed when this process exits, so a crashed run leaves no server behind.
  */
 
-/** The absolute path of `command` on PATH, plus the sbin directories (nginx lives in /usr/sbin), or undefined. */
-export async function findExecutable(command: string): Promise<string | undefined> {
-  const directories = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'];
-  for (const directory of directories.filter((d) => d !== '')) {
-    const candidate = join(directory, command);
-    try {
-      await access(candidate, fsConstants.X_OK);
-      return candidate;
-    } catch {
-      // not here; try the next directory
+/**
+ * The absolute path of the first of `names` found: an absolute path as it is, a command on PATH or in the sbin
+ * directories (nginx lives in /usr/sbin); undefined when none is executable. Synchronous, so that spec files can
+ * decide at definition time whether a tool is there.
+ */
+export function findExecutable(...names: string[]): string | undefined {
+  const directories = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'].filter((d) => d !== '');
+  for (const name of names) {
+    for (const candidate of isAbsolute(name) ? [name] : directories.map((directory) => join(directory, name))) {
+      try {
+        accessSync(candidate, fsConstants.X_OK);
+        return candidate;
+      } catch {
+        // not here; try the next one
+      }
     }
   }
   return undefined;

@@ -40,7 +40,7 @@ export function parseLdd(output: string): string[] {
 
 /** What the image for this host's nginx holds and is tagged, without building it; undefined without nginx. */
 export async function describeImage(): Promise<ContainerImage | undefined> {
-  const nginx = await findExecutable('nginx');
+  const nginx = findExecutable('nginx');
   if (!nginx) return undefined;
   const { stdout } = await run('ldd', [nginx]);
   const files = [nginx, ...parseLdd(stdout)];

@@ -4,11 +4,11 @@ import { writePemFiles } from '../../certs/index.ts';
 import { once } from '../../certs/memo.ts';
 import type { Scenario, ServerRecipe } from '../scenario.ts';
 import type { RunningServer, ServerBackend } from './backend.ts';
-import { Unsupported } from './backend.ts';
+import { assertSupported, Unsupported } from './backend.ts';
 import { findExecutable, ServerStartError } from './child.ts';
 import { freePort } from './ports.ts';
 import { describeImage, importImage, type ContainerImage } from './container-image.ts';
-import { checkNginxExpressible, NGINX_NOT_INSTALLED, NGINX_READY, prepareNginx } from './nginx.ts';
+import { nginxBackend, NGINX_NOT_INSTALLED, NGINX_READY, prepareNginx } from './nginx.ts';
 
 /**
  * nginx in a container, one per endpoint, started with testcontainers' GenericContainer: the `nginx` backend's
@@ -27,14 +27,16 @@ import { checkNginxExpressible, NGINX_NOT_INSTALLED, NGINX_READY, prepareNginx }
  * testcontainers is imported only when this backend is used: 12.0.1 is pinned because 12.0.2–12.0.4 crash on import
  * under Node 20 and 12.1+ need Node ≥ 22.22.
  */
+const NO_EVENTS = "nginx (container) reports no per-connection events: its error log does not name the client's port";
+
 export const containerBackend: ServerBackend = {
   name: 'container',
   software: 'nginx',
+  lacks: { ...nginxBackend.lacks, 'server-events': NO_EVENTS },
+  refuses: () => containerClockDiffers(),
   unavailable: () => containerRuntime().then((runtime) => ('unavailable' in runtime ? runtime.unavailable : undefined)),
   async start(scenario: Scenario, recipe: ServerRecipe): Promise<RunningServer> {
-    checkNginxExpressible(recipe); // Unsupported before Docker is asked anything
-    const clock = containerClockDiffers();
-    if (clock) throw new Unsupported(clock);
+    assertSupported(containerBackend, recipe); // Unsupported before Docker is asked anything
     const runtime = await containerRuntime();
     if ('unavailable' in runtime) throw new Error(`container backend: ${runtime.unavailable}`);
     const { GenericContainer, Wait } = runtime.testcontainers;
@@ -90,7 +92,6 @@ export function containerClockDiffers(env: NodeJS.ProcessEnv = process.env): str
   return env.FAKETIME === undefined ? undefined : `a container does not share this process's faked clock (libfaketime, FAKETIME=${env.FAKETIME})`;
 }
 
-const NO_EVENTS = "nginx (container) reports no per-connection events: its error log does not name the client's port";
 
 /** The label every container of this process carries, with the process id as its value. */
 export const PID_LABEL = 'org.tls-harness.pid';
@@ -108,7 +109,7 @@ const running = new Set<string>();
  * imported here when this nginx has none yet (about a second).
  */
 const containerRuntime = once(async (): Promise<Runtime> => {
-  if (!(await findExecutable('docker'))) return { unavailable: 'the docker CLI is not installed (apt-get install docker.io)' };
+  if (!(findExecutable('docker'))) return { unavailable: 'the docker CLI is not installed (apt-get install docker.io)' };
   const image = await describeImage();
   if (!image) return { unavailable: `${NGINX_NOT_INSTALLED}: the container image is built from this host's nginx` };
   // testcontainers looks for the address at which containers' ports are reached, through the daemon's bridge network

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writePemFiles } from '../../certs/index.ts';
 import type { Credential } from '../../certs/index.ts';
 import type { Scenario, ServerRecipe } from '../scenario.ts';
-import { Unsupported, type RunningServer, type ServerBackend } from './backend.ts';
+import { assertSupported, type RunningServer, type ServerBackend } from './backend.ts';
 import { childServer, findExecutable, startChild } from './child.ts';
 import { freePort } from './ports.ts';
 import { opensslConfig, serverIdentity, tlsSettings, versionRange, type TlsSettings } from './recipe-settings.ts';
@@ -40,12 +40,25 @@ import { opensslConfig, serverIdentity, tlsSettings, versionRange, type TlsSetti
 export const nginxBackend: ServerBackend = {
   name: 'nginx',
   software: 'nginx',
+  lacks: {
+    'reset-on-client-hello':
+      "nginx cannot reset a connection when the ClientHello arrives (behaviour 'reset-on-client-hello'): it answers " +
+      'a ClientHello with a handshake or an alert, and a plain listener answers it with a 400 page',
+    silent: "nginx cannot accept a connection and never answer (behaviour 'silent'): it times out and closes on its own",
+    'http2-only': 'nginx cannot serve HTTP/2 only (http2 without allowHTTP1): its ALPN list always has http/1.1 too',
+    // Node looks an SNI name up exactly (lowercased); nginx's server_name would read these as wildcards or regexes.
+    'sni-name-pattern': (recipe) =>
+      `nginx would read the SNI name ${Object.keys(recipe.sni ?? {}).find((name) => /[*~]|^\./.test(name))} as a wildcard or a regex, not as a name`,
+    alpn: (recipe) => `nginx cannot take an ALPN list (alpn: ${(recipe.alpn ?? []).join(',')}): it offers the HTTP versions it serves`,
+    'server-events': "nginx reports no per-connection events: its error log does not name the client's port",
+    'process-warning': "a Node server's process warning: this server is a child process",
+  },
   async unavailable() {
-    return (await findExecutable('nginx')) ? undefined : NGINX_NOT_INSTALLED;
+    return (findExecutable('nginx')) ? undefined : NGINX_NOT_INSTALLED;
   },
   async start(scenario: Scenario, recipe: ServerRecipe): Promise<RunningServer> {
-    checkNginxExpressible(recipe);
-    const command = await findExecutable('nginx');
+    assertSupported(nginxBackend, recipe);
+    const command = findExecutable('nginx');
     if (!command) throw new Error(NGINX_NOT_INSTALLED);
     const files = await writePemFiles({});
     try {
@@ -59,7 +72,7 @@ export const nginxBackend: ServerBackend = {
         env: { ...process.env, ...launch.env },
         ready: NGINX_READY,
       });
-      return childServer(port, child, files, NO_EVENTS);
+      return childServer(port, child, files, nginxBackend.lacks['server-events'] as string);
     } catch (error) {
       await files.close();
       throw error;
@@ -94,32 +107,6 @@ export async function prepareNginx(scenario: Scenario, recipe: ServerRecipe, dir
   const conf = await nginxConf(scenario, recipe, settings, port, dir, file);
   const opensslCnf = await file('openssl.cnf', opensslConfig(settings));
   return { args: ['-p', `${dir}/`, '-c', await file('nginx.conf', conf), '-e', 'stderr'], env: { OPENSSL_CONF: opensslCnf } };
-}
-
-const NO_EVENTS = "nginx reports no per-connection events: its error log does not name the client's port";
-
-/** Throws Unsupported for a recipe nginx cannot express, before anything is written or started. */
-export function checkNginxExpressible(recipe: ServerRecipe): void {
-  const behaviour = recipe.behaviour ?? 'tls';
-  if (behaviour === 'reset-on-client-hello') {
-    throw new Unsupported(
-      "nginx cannot reset a connection when the ClientHello arrives (behaviour 'reset-on-client-hello'): it answers " +
-        'a ClientHello with a handshake or an alert, and a plain listener answers it with a 400 page',
-    );
-  }
-  if (behaviour === 'silent') {
-    throw new Unsupported("nginx cannot accept a connection and never answer (behaviour 'silent'): it times out and closes on its own");
-  }
-  if (recipe.http2 && !recipe.http2.allowHTTP1) {
-    throw new Unsupported('nginx cannot serve HTTP/2 only (http2 without allowHTTP1): its ALPN list always has http/1.1 too');
-  }
-  for (const name of Object.keys(recipe.sni ?? {})) {
-    // Node looks an SNI name up exactly (lowercased); nginx's server_name would read these as wildcards or regexes.
-    if (/[*~]|^\./.test(name)) throw new Unsupported(`nginx would read the SNI name ${name} as a wildcard or a regex, not as a name`);
-  }
-  if (recipe.alpn) {
-    throw new Unsupported(`nginx cannot take an ALPN list (alpn: ${recipe.alpn.join(',')}): it offers the HTTP versions it serves`);
-  }
 }
 
 /**

@@ -12,6 +12,7 @@ import type { Scenario, ServerRecipe } from '../scenario.ts';
 export const nodeBackend: ServerBackend = {
   name: 'node',
   software: 'node',
+  lacks: {},
   async start(scenario: Scenario, recipe: ServerRecipe): Promise<RunningServer> {
     const behaviour = recipe.behaviour ?? 'tls';
     const events = new EventQueue();

@@ -1,11 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writePemFiles, type PemFiles } from '../../certs/index.ts';
-import type { Scenario, ServerBehaviour, ServerRecipe } from '../scenario.ts';
-import { successBody, Unsupported, type RunningServer, type ServerBackend } from './backend.ts';
+import type { Scenario, ServerRecipe } from '../scenario.ts';
+import { assertSupported, successBody, type RunningServer, type ServerBackend } from './backend.ts';
 import { childServer, findExecutable, startChild } from './child.ts';
 import { freePort } from './ports.ts';
-import { isIssuanceChain, opensslConfig, serverIdentity, splitCertificates, tlsSettings } from './recipe-settings.ts';
+import { opensslConfig, serverIdentity, splitCertificates, tlsSettings } from './recipe-settings.ts';
+
+const NO_EVENTS = "openssl s_server reports no per-connection events: its output does not name the client's port";
 
 /**
  * `openssl s_server` as a child process on 127.0.0.1, one per endpoint, answering every HTTP request with its
@@ -36,12 +38,26 @@ import { isIssuanceChain, opensslConfig, serverIdentity, splitCertificates, tlsS
 export const opensslBackend: ServerBackend = {
   name: 'openssl',
   software: 'openssl',
+  lacks: {
+    'plain-http': "openssl s_server cannot answer in plain HTTP (behaviour 'plain-http'): it always speaks TLS",
+    'reset-on-client-hello':
+      "openssl s_server cannot reset a connection when the ClientHello arrives (behaviour 'reset-on-client-hello'): it always speaks TLS",
+    silent: "openssl s_server cannot accept a connection and stay silent (behaviour 'silent'): it always speaks TLS",
+    'http2-only': 'openssl s_server cannot serve HTTP/2 (http2): its -www page is HTTP/1.0',
+    http2: 'openssl s_server cannot serve HTTP/2 (http2): its -www page is HTTP/1.0',
+    'several-sni-names': (recipe) => `openssl s_server serves one extra SNI name (-servername), the recipe has ${Object.keys(recipe.sni ?? {}).length}`,
+    'sni-with-client-auth': "openssl s_server builds the SNI certificate's chain from -CAfile, which client authentication needs for its CAs",
+    'sni-chain-out-of-order': (recipe) =>
+      `openssl s_server can only build the SNI chain for ${Object.keys(recipe.sni ?? {})[0]} in issuance order, and this one is not`,
+    'server-events': NO_EVENTS,
+    'process-warning': "a Node server's process warning: this server is a child process",
+  },
   async unavailable() {
-    return (await findExecutable('openssl')) ? undefined : 'openssl is not installed (apt-get install openssl)';
+    return (findExecutable('openssl')) ? undefined : 'openssl is not installed (apt-get install openssl)';
   },
   async start(scenario: Scenario, recipe: ServerRecipe): Promise<RunningServer> {
     const plan = planSServer(scenario, recipe); // throws Unsupported before anything is written or started
-    const command = await findExecutable('openssl');
+    const command = findExecutable('openssl');
     if (!command) throw new Error('openssl s_server: openssl is not installed (apt-get install openssl)');
     const files = await writePemFiles({});
     try {
@@ -63,31 +79,10 @@ export const opensslBackend: ServerBackend = {
   },
 };
 
-const NO_EVENTS = "openssl s_server reports no per-connection events: its output does not name the client's port";
-
-function unsupportedBehaviour(behaviour: Exclude<ServerBehaviour, 'tls'>): string {
-  const what: Record<Exclude<ServerBehaviour, 'tls'>, string> = {
-    'plain-http': 'answer in plain HTTP',
-    'reset-on-client-hello': 'reset a connection when the ClientHello arrives',
-    silent: 'accept a connection and stay silent',
-  };
-  return `openssl s_server cannot ${what[behaviour]} (behaviour '${behaviour}'): it always speaks TLS`;
-}
-
 /** Check the recipe and return the step that writes its files and gives the s_server arguments. */
 function planSServer(scenario: Scenario, recipe: ServerRecipe): (files: PemFiles) => Promise<string[]> {
-  const behaviour = recipe.behaviour ?? 'tls';
-  if (behaviour !== 'tls') throw new Unsupported(unsupportedBehaviour(behaviour));
-  if (recipe.http2) throw new Unsupported('openssl s_server cannot serve HTTP/2 (http2): its -www page is HTTP/1.0');
-  const sni = Object.entries(recipe.sni ?? {});
-  if (sni.length > 1) throw new Unsupported(`openssl s_server serves one extra SNI name (-servername), the recipe has ${sni.length}`);
-  if (sni.length === 1 && recipe.clientAuth) {
-    throw new Unsupported("openssl s_server builds the SNI certificate's chain from -CAfile, which client authentication needs for its CAs");
-  }
-  const [sniEntry] = sni;
-  if (sniEntry && !isIssuanceChain(sniEntry[1])) {
-    throw new Unsupported(`openssl s_server can only build the SNI chain for ${sniEntry[0]} in issuance order, and this one is not`);
-  }
+  assertSupported(opensslBackend, recipe);
+  const [sniEntry] = Object.entries(recipe.sni ?? {});
   const settings = tlsSettings(recipe);
   const identity = serverIdentity(recipe);
   return async (files) => {

@@ -24,9 +24,9 @@ export interface ExternalClient {
   maxVersion?: SecureVersion;
   /** OpenSSL cipher string for TLS 1.2 and below. */
   ciphers?: string;
-  alpn?: string[];
+  ALPNProtocols?: string[];
   /** False: verification off (`curl -k`, s_client without -verify_return_error, python CERT_NONE). */
-  verify: boolean;
+  rejectUnauthorized: boolean;
   /** curl only: `--pinnedpubkey sha256//<base64>`. */
   pinnedPublicKey?: string;
   /** Python only: `ssl` (a socket wrapped by the SSLContext, the default) or `urllib` (urllib.request.urlopen). */
@@ -38,24 +38,8 @@ export interface ExternalClient {
 }
 
 /**
- * Client options that only Node has. A scenario whose client needs one of these cannot be reproduced faithfully by
- * an external tool (its spec is pending with the reason), unless the spec names the tool's own counterpart.
- */
-export const NODE_ONLY_OPTIONS = {
-  checkServerIdentity: 'checkServerIdentity is a Node callback',
-  minDHSize: 'minDHSize is a Node option',
-  allowPartialTrustChain: 'allowPartialTrustChain is a Node option',
-} as const satisfies Partial<Record<keyof ClientOptions, string>>;
-export type NodeOnlyOption = keyof typeof NODE_ONLY_OPTIONS;
-
-/** The Node-only options that `options` sets. */
-export function nodeOnlyOptions(options: ClientOptions): NodeOnlyOption[] {
-  return (Object.keys(NODE_ONLY_OPTIONS) as NodeOnlyOption[]).filter((name) => options[name] !== undefined);
-}
-
-/**
- * The external-client form of the endpoint's client options (plus `overrides`, e.g. a pinned version).
- * Node-only options are left out; check them with nodeOnlyOptions first.
+ * The external-client form of the endpoint's client options (plus `overrides`, e.g. a pinned version). Options only
+ * Node has (a checkServerIdentity function, minDHSize…) are left out: the tool's `lacks` says which (features.ts).
  */
 export function externalClient(endpoint: Endpoint, overrides: ClientOptions = {}, extra: Partial<ExternalClient> = {}): ExternalClient {
   const options = { ...endpoint.clientOptions(), ...overrides };
@@ -69,11 +53,22 @@ export function externalClient(endpoint: Endpoint, overrides: ClientOptions = {}
     ...(options.minVersion !== undefined ? { minVersion: options.minVersion } : {}),
     ...(options.maxVersion !== undefined ? { maxVersion: options.maxVersion } : {}),
     ...(options.ciphers !== undefined ? { ciphers: options.ciphers } : {}),
-    ...(options.ALPNProtocols !== undefined ? { alpn: options.ALPNProtocols } : {}),
-    verify: options.rejectUnauthorized ?? true,
+    ...(options.ALPNProtocols !== undefined ? { ALPNProtocols: options.ALPNProtocols } : {}),
+    rejectUnauthorized: options.rejectUnauthorized ?? true,
     timeoutMs: options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
+    ...(options.env !== undefined ? { env: plainEnvironment(options.env) } : {}),
     ...extra,
   };
+}
+
+/** The environment of a tool's process: plain strings only (a PEM file a Node child gets by path is Node's affair). */
+function plainEnvironment(env: NonNullable<ClientOptions['env']>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).map(([name, value]) => {
+      if (typeof value !== 'string') throw new Error(`${name}: an external tool takes environment variables as strings`);
+      return [name, value];
+    }),
+  );
 }
 
 /** The request line and headers every external client sends (the Node probes send the same). */

@@ -35,7 +35,7 @@ export function curlStatus(): ToolStatus {
  * --no-alpn. Other client settings curl cannot express make the probe unsupported (with this reason).
  */
 export function curlUnsupported(client: ExternalClient): string | undefined {
-  const alpn = client.alpn?.join(',');
+  const alpn = client.ALPNProtocols?.join(',');
   if (alpn !== undefined && !['', 'http/1.1', 'h2,http/1.1'].includes(alpn)) {
     return `curl offers ALPN h2,http/1.1, http/1.1 (--http1.1) or nothing (--no-alpn), not ${alpn}`;
   }
@@ -60,10 +60,10 @@ export function curlArguments(client: ExternalClient, paths: Record<string, stri
   if (client.minVersion) args.push(`--tlsv${VERSION_NUMBERS[client.minVersion]}`);
   if (client.maxVersion) args.push('--tls-max', VERSION_NUMBERS[client.maxVersion]);
   if (client.ciphers) args.push('--ciphers', client.ciphers);
-  const alpn = client.alpn?.join(',');
+  const alpn = client.ALPNProtocols?.join(',');
   if (alpn === '') args.push('--no-alpn');
   if (alpn === 'http/1.1') args.push('--http1.1');
-  if (!client.verify) args.push('--insecure');
+  if (!client.rejectUnauthorized) args.push('--insecure');
   if (client.pinnedPublicKey) args.push('--pinnedpubkey', client.pinnedPublicKey);
   const host = name ?? (client.host.includes(':') ? `[${client.host}]` : client.host);
   args.push(`https://${host}:${client.port}/`);

@@ -39,12 +39,12 @@ export function sClientArguments(client: ExternalClient, paths: Record<string, s
   const name = client.servername;
   if (name === undefined) {
     args.push('-noservername');
-    if (client.verify) args.push(isIP(client.host) ? '-verify_ip' : '-verify_hostname', client.host);
+    if (client.rejectUnauthorized) args.push(isIP(client.host) ? '-verify_ip' : '-verify_hostname', client.host);
   } else {
     args.push('-servername', name);
-    if (client.verify) args.push('-verify_hostname', name);
+    if (client.rejectUnauthorized) args.push('-verify_hostname', name);
   }
-  if (client.verify) args.push('-verify_return_error');
+  if (client.rejectUnauthorized) args.push('-verify_return_error');
   // With CAs given, only they are trusted (-no-CApath -no-CAstore), as Node's `ca` replaces the default store.
   // The CRLs travel in the same file, which OpenSSL reads certificates and CRLs from: s_client's own -CRL option
   // takes a single CRL, and a chain needs one per CA.
@@ -54,7 +54,7 @@ export function sClientArguments(client: ExternalClient, paths: Record<string, s
   if (client.minVersion) args.push('-min_protocol', client.minVersion);
   if (client.maxVersion) args.push('-max_protocol', client.maxVersion);
   if (client.ciphers) args.push('-cipher', client.ciphers);
-  if (client.alpn && client.alpn.length > 0) args.push('-alpn', client.alpn.join(','));
+  if (client.ALPNProtocols && client.ALPNProtocols.length > 0) args.push('-alpn', client.ALPNProtocols.join(','));
   return args;
 }
 

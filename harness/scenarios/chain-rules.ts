@@ -1,5 +1,7 @@
-import { certificate, localLeaf, x509 } from '../../certs/index.ts';
-import { defineScenario } from '../scenario.ts';
+import { certificate, localLeaf } from '../../certs/index.ts';
+import { ALERTS, alertInHandshake, fails, openssl, perVersion, tlsClientError } from '../expect.ts';
+import { TOOLS_HANDSHAKE_FAILURE, certificateProblem, curl, pythonRejects, sClientRejects } from '../expect-tools.ts';
+import { defineScenario, fixed, pems } from '../scenario.ts';
 
 /** A private-enterprise OID no verifier knows: an extension under it can only be skipped, or refused if critical. */
 const UNKNOWN_EXTENSION_OID = '1.3.6.1.4.1.55555.1';
@@ -28,10 +30,13 @@ export const chainRuleScenarios = [
         .build();
       return {
         server: { chain: [await localLeaf('localhost').issuedBy(notCa).build(), notCa] },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
       };
     },
+    // Not INVALID_CA: OpenSSL checks each issuer for the "TLS server CA" purpose, and CA:FALSE fails that check.
+    node: [{ expect: fails('INVALID_PURPOSE', 'unsuitable certificate purpose') }, fixed('a leaf issued by a CA:TRUE intermediate')],
+    tools: certificateProblem(79, 'invalid CA certificate', 'unknown CA'),
   }),
   defineScenario({
     id: 'intermediate-without-basic-constraints',
@@ -40,7 +45,7 @@ export const chainRuleScenarios = [
     cause:
       'The intermediate has keyCertSign but no basicConstraints extension at all (a v3 certificate made without ' +
       '`-extensions v3_ca`). RFC 5280 requires CA:TRUE for any certificate that signs others, so OpenSSL does not ' +
-      'accept it as a CA.',
+      'accept it as a CA (compare intermediate-not-ca: an explicit CA:FALSE is reported as INVALID_PURPOSE instead).',
     fix: 'Reissue the intermediate with basicConstraints critical CA:TRUE (and a pathLen if it should not sub-delegate).',
     expect: 'reject',
     async setup(pki) {
@@ -51,10 +56,12 @@ export const chainRuleScenarios = [
         .build();
       return {
         server: { chain: [await localLeaf('localhost').issuedBy(noBasicConstraints).build(), noBasicConstraints] },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
       };
     },
+    node: [{ expect: fails('INVALID_CA', 'invalid CA certificate') }, fixed('an intermediate with basicConstraints CA:TRUE')],
+    tools: certificateProblem(79, 'invalid CA certificate', 'unknown CA'),
   }),
   defineScenario({
     id: 'intermediate-without-keycertsign',
@@ -75,10 +82,12 @@ export const chainRuleScenarios = [
         .build();
       return {
         server: { chain: [await localLeaf('localhost').issuedBy(noKeyCertSign).build(), noKeyCertSign] },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
       };
     },
+    node: [{ expect: fails('UNSPECIFIED', 'key usage does not include certificate signing') }, fixed('an intermediate with keyUsage keyCertSign')],
+    tools: certificateProblem(79, 'invalid CA certificate', 'unknown CA'),
   }),
   defineScenario({
     id: 'path-length-exceeded',
@@ -95,10 +104,12 @@ export const chainRuleScenarios = [
       const subCa = await certificate('tls-harness Sub-CA').ca().validDays(-1, 365).issuedBy(intermediate).build();
       return {
         server: { chain: [await localLeaf('localhost').issuedBy(subCa).build(), subCa, intermediate] },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         fixed: { server: { chain: [await pki.serverLeaf(), intermediate] } },
       };
     },
+    node: [{ expect: fails('PATH_LENGTH_EXCEEDED', 'path length constraint exceeded') }, fixed('the leaf issued by the pathLen-0 intermediate directly')],
+    tools: certificateProblem(25, 'path length constraint exceeded', 'unknown CA'),
   }),
   defineScenario({
     id: 'name-constraint-violation',
@@ -127,10 +138,13 @@ export const chainRuleScenarios = [
         .build();
       return {
         server: { chain: [await localLeaf('localhost').issuedBy(constrained).build(), constrained] },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         fixed: { server: { chain: [await localLeaf('localhost').issuedBy(permitsLocalhost).build(), permitsLocalhost] } },
       };
     },
+    // No Node code for this OpenSSL error. (The leaf's IP SANs are not constrained: the CA has no IP subtree.)
+    node: [{ expect: fails('UNSPECIFIED', 'permitted subtree violation') }, fixed('issued by an intermediate whose constraints permit localhost')],
+    tools: certificateProblem(47, 'permitted subtree violation', 'certificate unknown'),
   }),
   defineScenario({
     id: 'name-constraint-excluded',
@@ -150,10 +164,12 @@ export const chainRuleScenarios = [
         .build();
       return {
         server: { chain: [await localLeaf('localhost').issuedBy(excluding).build(), excluding] },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
       };
     },
+    node: [{ expect: fails('UNSPECIFIED', 'excluded subtree violation') }, fixed('issued by an unconstrained intermediate')],
+    tools: certificateProblem(48, 'excluded subtree violation', 'certificate unknown'),
   }),
   defineScenario({
     id: 'unknown-critical-extension',
@@ -170,15 +186,17 @@ export const chainRuleScenarios = [
       const withExtension = (critical: boolean) =>
         localLeaf('localhost')
           .label(`leaf with a ${critical ? 'critical' : 'non-critical'} unknown extension`)
-          .extension(new x509.Extension(UNKNOWN_EXTENSION_OID, critical, DER_NULL))
+          .extension({ oid: UNKNOWN_EXTENSION_OID, critical, value: DER_NULL })
           .issuedBy(intermediate)
           .build();
       return {
         server: { chain: [await withExtension(true), intermediate] },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         fixed: { server: { chain: [await withExtension(false), intermediate] } },
       };
     },
+    node: [{ expect: fails('UNSPECIFIED', 'unhandled critical extension') }, fixed('the same extension, non-critical')],
+    tools: certificateProblem(34, 'unhandled critical extension', 'certificate unknown'),
   }),
   defineScenario({
     id: 'leaf-eku-client-auth-only',
@@ -197,10 +215,12 @@ export const chainRuleScenarios = [
         .build();
       return {
         server: { chain: [clientOnly, await pki.intermediateCa()] },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
       };
     },
+    node: [{ expect: fails('INVALID_PURPOSE', 'unsuitable certificate purpose') }, fixed('a leaf with extendedKeyUsage serverAuth')],
+    tools: certificateProblem(26, 'unsuitable certificate purpose', 'unsupported certificate'),
   }),
   defineScenario({
     id: 'ca-cert-as-leaf',
@@ -216,9 +236,25 @@ export const chainRuleScenarios = [
     async setup(pki) {
       return {
         server: { chain: [await pki.intermediateCa()] },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
       };
+    },
+    node: [
+      {
+        // TLS 1.2: the server's handshake_failure alert, and no certificate check at all; TLS 1.3 servers do not check
+        // their own keyUsage, so the certificate reaches the client. (It is the keyUsage that fails: OpenSSL accepts a
+        // CA:TRUE leaf whose keyUsage includes digitalSignature.)
+        expect: perVersion(fails('INVALID_PURPOSE', 'unsuitable certificate purpose'), alertInHandshake(ALERTS.handshakeFailure)),
+        server: perVersion(undefined, tlsClientError('ERR_SSL_NO_SHARED_CIPHER', openssl('no shared cipher'))),
+      },
+      fixed('a server certificate issued by the CA, sent with the CA'),
+    ],
+    // TLS 1.3: the purpose check. TLS 1.2: the server finds no suite its CA key may sign for and aborts.
+    tools: {
+      curl: perVersion(curl(60, 'SSL certificate problem: unsuitable certificate purpose'), TOOLS_HANDSHAKE_FAILURE.curl),
+      sClient: perVersion(sClientRejects(26, 'unsuitable certificate purpose', 'unsupported certificate'), TOOLS_HANDSHAKE_FAILURE.sClient),
+      python: perVersion(pythonRejects('unsuitable certificate purpose'), TOOLS_HANDSHAKE_FAILURE.python),
     },
   }),
   defineScenario({
@@ -239,9 +275,19 @@ export const chainRuleScenarios = [
         .build();
       return {
         server: { chain: [tampered, await pki.intermediateCa()] },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
       };
+    },
+    node: [{ expect: fails('CERT_SIGNATURE_FAILURE', 'certificate signature failure') }, fixed('the certificate as the CA issued it')],
+    tools: {
+      ...certificateProblem(7, 'certificate signature failure', 'decrypt error'),
+      // curl reports the first error of OpenSSL's queue — the failed signature check's 'EVP lib' — as an SSL connect
+      // error (35), not as a certificate problem (60).
+      curl: curl(35, 'OpenSSL/<version>: error:06880006:asn1 encoding routines::EVP lib'),
+      sClient: sClientRejects(7, 'certificate signature failure', 'decrypt error', {
+        error: `error:06880006:asn1 encoding routines:ASN1_item_verify_ctx:EVP lib\nerror:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed`,
+      }),
     },
   }),
 ];

@@ -1,5 +1,69 @@
 import { certificate, revocationList, type Credential, type Pki } from '../../certs/index.ts';
-import { defineScenario, type ScenarioMaterial } from '../scenario.ts';
+import {
+  ALERTS,
+  DROPPED_WITHOUT_ALERT,
+  NGINX_CERTIFICATE_ERROR,
+  NGINX_NO_CERTIFICATE,
+  OK,
+  alertAfterHandshake,
+  alertAfterSecureConnect,
+  alertInHandshake,
+  nginxPage,
+  ok,
+  openssl,
+  perServer,
+  perVersion,
+  secureConnection,
+  tlsClientError,
+  type Alert,
+  type NodeExpect,
+  type ServerSees,
+} from '../expect.ts';
+import {
+  ALL_OK,
+  TOOLS_DROPPED_WITHOUT_ALERT,
+  TOOLS_HANDSHAKE_FAILURE,
+  curl,
+  pythonRaises,
+  sClientFails,
+  urlError,
+} from '../expect-tools.ts';
+import { defineScenario, fixed, pems, presents, type ScenarioMaterial } from '../scenario.ts';
+
+/**
+ * Refusing a client certificate is where servers part most. A Node server (requestCert + rejectUnauthorized) lets
+ * the handshake finish, then verifies the certificate and destroys the socket without an alert: the client sees a bare
+ * close and only the server knows why. openssl s_server (-Verify with -verify_return_error) lets OpenSSL verify during
+ * the handshake and sends the alert that names the reason. nginx (ssl_verify_client on) completes the handshake
+ * whatever the client sent and refuses the request: HTTP 400 with a page that names the reason.
+ */
+const SERVERS_DIFFER =
+  'A Node server verifies the client certificate after the handshake and drops the connection without an alert; ' +
+  'openssl s_server lets OpenSSL verify it during the handshake and sends the alert that names the reason; nginx ' +
+  'completes the handshake and answers the request with HTTP 400.';
+
+/** How each server refuses a client certificate it does not accept: `alert` is the one s_server sends. */
+function refusedByServer(alert: Alert): NodeExpect {
+  return perServer(SERVERS_DIFFER, { node: DROPPED_WITHOUT_ALERT, openssl: alertAfterHandshake(alert), nginx: nginxPage(NGINX_CERTIFICATE_ERROR) });
+}
+
+/** A Node server's view of a client certificate it refused: a generic 'socket hang up'; the reason is the socket's. */
+function droppedAt(authorizationError: string): ServerSees {
+  return tlsClientError('ECONNRESET', 'socket hang up', authorizationError);
+}
+
+/**
+ * No certificate where the server requires one: OpenSSL fails the handshake on Node and s_server alike
+ * (SSL_VERIFY_FAIL_IF_NO_PEER_CERT) — TLS 1.3's certificate_required alert after secureConnect, TLS 1.2's
+ * handshake_failure — while nginx lets the handshake complete and answers HTTP 400.
+ */
+const CERTIFICATE_MISSING = perServer(
+  'Node and openssl s_server leave a missing certificate to OpenSSL, which fails the handshake; nginx completes it and answers HTTP 400.',
+  {
+    node: perVersion(alertAfterSecureConnect(ALERTS.certificateRequired), alertInHandshake(ALERTS.handshakeFailure)),
+    nginx: nginxPage(NGINX_NO_CERTIFICATE),
+  },
+);
 
 /**
  * The healthy server behind every refusal of this family, requiring a client certificate from the trusted client CA
@@ -12,8 +76,8 @@ async function requiringClientCertificate(pki: Pki, present: Credential | undefi
       chain: [await pki.serverLeaf(), await pki.intermediateCa()],
       clientAuth: { trust: [await pki.clientCa()], mode: 'require', ...(crl ? { crl } : {}) },
     },
-    client: { trust: [await pki.rootCa()], ...(present ? { present } : {}) },
-    fixed: { client: { trust: [await pki.rootCa()], present: await pki.clientCert() } },
+    client: { ca: pems(await pki.rootCa()), ...(present ? presents(present) : {}) },
+    fixed: { client: { ca: pems(await pki.rootCa()), ...presents(await pki.clientCert()) } },
   };
 }
 
@@ -29,6 +93,36 @@ export const clientCertificateScenarios = [
     fix: 'Give the client its certificate and key (`cert` and `key` options, or `pfx`), issued by a CA the server trusts.',
     expect: 'reject',
     setup: (pki) => requiringClientCertificate(pki, undefined),
+    node: [
+      { expect: CERTIFICATE_MISSING, server: tlsClientError('ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE', openssl('peer did not return a certificate')) },
+      fixed('present the client certificate (cert + key)', { expect: ok({ as: 'alice' }), server: secureConnection(true, { peer: 'alice' }) }),
+    ],
+    tools: {
+      // TLS 1.3: the certificate_required alert arrives after the client's handshake (curl: while reading, 56; Python:
+      // SSLError on the read). OpenSSL 3.0 has no name for alert 116 in -state ('unknown'). TLS 1.2: handshake_failure.
+      curl: perVersion(
+        curl(56, 'OpenSSL SSL_read: OpenSSL/<version>: error:0A00045C:SSL routines::tlsv13 alert certificate required, errno 0'),
+        TOOLS_HANDSHAKE_FAILURE.curl,
+      ),
+      sClient: perVersion(
+        sClientFails({
+          alerts: ['read:fatal:unknown'],
+          error: 'error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required:SSL alert number 116',
+          phase: 'after-secureConnect',
+        }),
+        TOOLS_HANDSHAKE_FAILURE.sClient,
+      ),
+      python: perVersion(
+        pythonRaises('SSLError', '[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required (_ssl.c)', 'after-secureConnect'),
+        TOOLS_HANDSHAKE_FAILURE.python,
+      ),
+      // urllib: an error while urlopen opens the connection comes wrapped in URLError; one after the handshake comes from
+      // reading the response, outside urlopen's wrapping.
+      urllib: perVersion(
+        pythonRaises('SSLError', '[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required (_ssl.c)', 'request'),
+        urlError(TOOLS_HANDSHAKE_FAILURE.python),
+      ),
+    },
   }),
   defineScenario({
     id: 'untrusted-client-cert',
@@ -45,6 +139,19 @@ export const clientCertificateScenarios = [
       'When the close carries no reason, read it on the server (authorizationError on the socket).',
     expect: 'reject',
     setup: async (pki) => requiringClientCertificate(pki, await pki.untrustedClientCert()),
+    node: [
+      { expect: refusedByServer(ALERTS.unknownCa), server: droppedAt('UNABLE_TO_VERIFY_LEAF_SIGNATURE') },
+      fixed('a client certificate from the trusted client CA', { expect: ok({ as: 'alice' }) }),
+    ],
+    tools: {
+      ...TOOLS_DROPPED_WITHOUT_ALERT,
+      // urllib: a close after the handshake comes from reading the response (http.client's RemoteDisconnected), one
+      // during the handshake wrapped in URLError.
+      urllib: perVersion(
+        pythonRaises('RemoteDisconnected', 'Remote end closed connection without response', 'request'),
+        urlError(pythonRaises('SSLEOFError', '[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol (_ssl.c)')),
+      ),
+    },
   }),
   defineScenario({
     id: 'expired-client-cert',
@@ -62,6 +169,11 @@ export const clientCertificateScenarios = [
         .build();
       return requiringClientCertificate(pki, expired);
     },
+    node: [
+      { expect: refusedByServer(ALERTS.certificateExpired), server: droppedAt('CERT_HAS_EXPIRED') },
+      fixed('a renewed client certificate', { expect: ok({ as: 'alice' }) }),
+    ],
+    tools: TOOLS_DROPPED_WITHOUT_ALERT,
   }),
   defineScenario({
     id: 'client-cert-server-auth-eku',
@@ -80,6 +192,12 @@ export const clientCertificateScenarios = [
         .build();
       return requiringClientCertificate(pki, serverAuthOnly);
     },
+    node: [
+      // OpenSSL's alert for INVALID_PURPOSE (ssl_verify_alarm_type) is unsupported_certificate.
+      { expect: refusedByServer(ALERTS.unsupportedCertificate), server: droppedAt('INVALID_PURPOSE') },
+      fixed('a client certificate with extendedKeyUsage clientAuth', { expect: ok({ as: 'alice' }) }),
+    ],
+    tools: TOOLS_DROPPED_WITHOUT_ALERT,
   }),
   defineScenario({
     id: 'client-cert-requested-not-required',
@@ -100,16 +218,39 @@ export const clientCertificateScenarios = [
           chain: [await pki.serverLeaf(), await pki.intermediateCa()],
           clientAuth: { trust: [await pki.clientCa()], mode: 'request' },
         },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         fixed: {
           server: {
             chain: [await pki.serverLeaf(), await pki.intermediateCa()],
             clientAuth: { trust: [await pki.clientCa()], mode: 'require' },
           },
-          client: { trust: [await pki.rootCa()], present: await pki.clientCert() },
+          client: { ca: pems(await pki.rootCa()), ...presents(await pki.clientCert()) },
         },
+        credentials: { mallory: await pki.untrustedClientCert() },
       };
     },
+    node: [
+      {
+        title: 'without a client certificate',
+        expect: OK,
+        // Node has no separate code for "no certificate sent": the missing issuer of the missing certificate.
+        server: secureConnection(false, { authorizationError: 'UNABLE_TO_GET_ISSUER_CERT' }),
+      },
+      {
+        title: "with an untrusted client certificate ('mallory'): the application gets its CN, the server's view says why not",
+        client: (material) => presents(material.credentials?.mallory as Credential),
+        expect: ok({ as: 'mallory' }),
+        server: secureConnection(false, { authorizationError: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', peer: 'mallory' }),
+      },
+      fixed('the server requires the certificate (rejectUnauthorized: true)', { expect: ok({ as: 'alice' }) }),
+      // Now a client without a certificate is refused, exactly as in missing-client-cert (nginx: its 400 page).
+      fixed('the server requires the certificate (rejectUnauthorized: true)', {
+        client: { cert: undefined, key: undefined },
+        probes: ['tls.connect'],
+        expect: CERTIFICATE_MISSING,
+      }),
+    ],
+    tools: ALL_OK,
   }),
   defineScenario({
     id: 'revoked-client-cert',
@@ -127,5 +268,10 @@ export const clientCertificateScenarios = [
       // The client CA is the root of the client chain, so its CRL is the only one the check needs.
       return requiringClientCertificate(pki, revoked, [await revocationList(clientCa, [revoked])]);
     },
+    node: [
+      { expect: refusedByServer(ALERTS.certificateRevoked), server: droppedAt('CERT_REVOKED') },
+      fixed('a new, unrevoked client certificate (same server, same CRL)', { expect: ok({ as: 'alice' }) }),
+    ],
+    tools: TOOLS_DROPPED_WITHOUT_ALERT,
   }),
 ];

@@ -1,8 +1,16 @@
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createHash, createPublicKey } from 'node:crypto';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { certificate, localLeaf, once, pki as namedPki, type Credential } from '../../certs/index.ts';
-import { defineScenario } from '../scenario.ts';
-import { servesExpiredLeaf } from './validity.ts';
+import { OK, altnameInvalid, fails, ok } from '../expect.ts';
+import { certificateProblem, curl, nameMismatch } from '../expect-tools.ts';
+import { defineScenario, fixed, pems } from '../scenario.ts';
+import { CERTIFICATE_HAS_EXPIRED, servesExpiredLeaf } from './validity.ts';
+
+/** curl's `--pinnedpubkey sha256//<base64 SHA-256 of the SPKI>` for a certificate. */
+function pinnedPublicKey(certPem: string): string {
+  const spki = createPublicKey(certPem).export({ type: 'spki', format: 'der' });
+  return `sha256//${createHash('sha256').update(spki).digest('base64')}`;
+}
 
 /** The error a pinning checkServerIdentity returns; Node hands it to the client as is (it is not wrapped). */
 export class CertificatePinMismatch extends Error {
@@ -59,6 +67,20 @@ export const clientConfigurationScenarios = [
         fixed: { ...expired.fixed, client: expired.client },
       };
     },
+    node: [
+      // tls.connect and https.request still record the verdict (socket.authorized false, authorizationError) and
+      // ignore it; fetch has no socket, so not even that is visible.
+      { expect: ok({ unverified: 'CERT_HAS_EXPIRED' }) },
+      {
+        title: 'what it hides: with rejectUnauthorized: true (the default) the same endpoint is refused',
+        client: { rejectUnauthorized: true },
+        expect: CERTIFICATE_HAS_EXPIRED,
+      },
+      fixed('verification on, and a renewed certificate'),
+    ],
+    // Verification off — curl -k, s_client without -verify_return_error, Python CERT_NONE without check_hostname —
+    // and the expired certificate is accepted, as with rejectUnauthorized: false. Only s_client still says why.
+    tools: { curl: OK, sClient: ok({ verify: '10 (certificate has expired)' }), python: OK },
   }),
   defineScenario({
     id: 'node-tls-reject-unauthorized-0',
@@ -73,7 +95,20 @@ export const clientConfigurationScenarios = [
       'Unset the variable (never set it outside a throw-away debugging session) and fix the real problem: renew ' +
       'the certificate, or trust the CA with `ca` / NODE_EXTRA_CA_CERTS.',
     expect: 'reject',
-    setup: servesExpiredLeaf, // expired-leaf's server, client and fix: here the variable hides the expiry
+    // expired-leaf's server and fix; the client's process has the variable, which hides the expiry.
+    async setup(pki) {
+      const expired = await servesExpiredLeaf(pki);
+      return { ...expired, client: { ...expired.client, env: { NODE_TLS_REJECT_UNAUTHORIZED: '0' } } };
+    },
+    // The variable is read at start-up: these clients run in a fresh Node process that has it (stderr: its warning).
+    node: [
+      { expect: ok({ unverified: 'CERT_HAS_EXPIRED' }) },
+      { title: 'a client that passes rejectUnauthorized: true itself still verifies', client: { rejectUnauthorized: true }, expect: CERTIFICATE_HAS_EXPIRED },
+      { title: 'fix: without the variable (this process), the expired certificate is refused', client: { env: undefined }, expect: CERTIFICATE_HAS_EXPIRED },
+      fixed('without the variable (this process), a renewed certificate is accepted', { client: { env: undefined } }),
+    ],
+    // A Node setting, ignored by all three (their processes get the variable all the same).
+    tools: certificateProblem(10, 'certificate has expired', 'certificate expired'),
   }),
   defineScenario({
     id: 'certificate-pin-mismatch',
@@ -91,9 +126,32 @@ export const clientConfigurationScenarios = [
     async setup(pki) {
       return {
         server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] },
-        client: { trust: [await pki.rootCa()], checkServerIdentity: pinCertificate(fingerprint256(await previousServerCertificate())) },
-        fixed: { client: { trust: [await pki.rootCa()], checkServerIdentity: pinCertificate(fingerprint256(await pki.serverLeaf())) } },
+        client: { ca: pems(await pki.rootCa()), checkServerIdentity: pinCertificate(fingerprint256(await previousServerCertificate())) },
+        fixed: { client: { ca: pems(await pki.rootCa()), checkServerIdentity: pinCertificate(fingerprint256(await pki.serverLeaf())) } },
       };
+    },
+    node: [
+      // Exactly the Error the custom checkServerIdentity returned: Node does not wrap it.
+      {
+        expect: fails('ERR_CERT_PIN_MISMATCH', {
+          fingerprinted: 'certificate pin mismatch for localhost: the server presented SHA-256 <fingerprint>, the client pins <fingerprint>',
+        }),
+      },
+      fixed('pin the certificate the server presents now'),
+    ],
+    tools: {
+      curl: curl(90, 'SSL: public key does not match pinned public key'),
+      // Node's pin is a checkServerIdentity callback. curl's counterpart pins the public key (--pinnedpubkey): the
+      // previous certificate's key, then (the fix) the current one's.
+      counterparts: {
+        curl: {
+          replaces: ['identity-callback'],
+          says: '--pinnedpubkey for the pinning checkServerIdentity',
+          client: async (variant) => ({
+            pinnedPublicKey: pinnedPublicKey((variant === 'fixed' ? await namedPki.serverLeaf() : await previousServerCertificate()).certPem),
+          }),
+        },
+      },
     },
   }),
   defineScenario({
@@ -114,9 +172,15 @@ export const clientConfigurationScenarios = [
           chain: [await pki.serverLeaf(), await pki.intermediateCa()],
           sni: { 'www.example.test': [www, await pki.intermediateCa()] },
         },
-        client: { trust: [await pki.rootCa()], servername: 'example.test' },
-        fixed: { client: { trust: [await pki.rootCa()], servername: 'www.example.test' } },
+        client: { ca: pems(await pki.rootCa()), servername: 'example.test' },
+        fixed: { client: { ca: pems(await pki.rootCa()), servername: 'www.example.test' } },
       };
     },
+    node: [
+      // The names of the server's *default* certificate, which is what a name without its own certificate gets.
+      { expect: altnameInvalid("Host: example.test. is not in the cert's altnames: DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1") },
+      fixed('servername www.example.test'),
+    ],
+    tools: nameMismatch('example.test'),
   }),
 ];

@@ -1,5 +1,31 @@
 import { certificate, dhParametersPem, localLeaf, newKeyPair } from '../../certs/index.ts';
-import { defineScenario } from '../scenario.ts';
+import { ALERTS, OK, alertFromClient, alertInHandshake, fails, openssl, perVersion, sslError, tlsClientError, when } from '../expect.ts';
+import {
+  SECURITY_LEVEL_2,
+  TOOLS_HANDSHAKE_FAILURE,
+  certificateProblem,
+  curl,
+  pythonRaises,
+  pythonRejects,
+  sClientFails,
+  sClientRejects,
+} from '../expect-tools.ts';
+import { defineScenario, fixed, pems } from '../scenario.ts';
+
+/** Node has no code for these OpenSSL verification errors: UNSPECIFIED, with OpenSSL's reason as the message. */
+const DIGEST_TOO_WEAK = fails('UNSPECIFIED', 'CA signature digest algorithm too weak');
+const KEY_TOO_WEAK = fails('UNSPECIFIED', 'EE certificate key too weak');
+
+/** A client that refuses what OpenSSL rates below 112 bits of security (RSA < 2048, DH < 2048, SHA-1). */
+const STRICT_CLIENT = { ciphers: 'DEFAULT@SECLEVEL=2' };
+
+/** A client that accepts 80 bits (RSA-1024, DH-1024) on every Node, whatever the build's default level. */
+const LEVEL_1_CLIENT = { ciphers: 'DEFAULT@SECLEVEL=1' };
+
+/** dhe-1024 at security level 1: OpenSSL accepts the group, and Node's own minDHSize check refuses it after the handshake. */
+const NODE_REFUSES_THE_GROUP = fails('ERR_TLS_DH_PARAM_SIZE', 'DH parameter size 1024 is less than 2048');
+/** At level 2 OpenSSL's security check fires first, with OpenSSL's error and no alert number in it. */
+const OPENSSL_REFUSES_THE_GROUP = sslError('ERR_SSL_DH_KEY_TOO_SMALL', 'dh key too small');
 
 /** OpenSSL security level 0: lets a server load (and a client accept) what level 1 refuses. */
 const SECURITY_LEVEL_0 = 'DEFAULT@SECLEVEL=0';
@@ -21,7 +47,9 @@ export const cryptoStrengthScenarios = [
       'The CA signed the leaf with ecdsa-with-SHA1. SHA-1 collisions are practical (SHAttered, 2017), so OpenSSL 3 ' +
       "rates SHA-1 signatures below security level 1 (and so below Node's default, level 1 or 2), and refuses the " +
       "signature on the leaf. Node has no code for this error and reports UNSPECIFIED with OpenSSL's reason. (The " +
-      'server here runs at SECLEVEL=0: a Node 20 server refuses to load such a certificate at all.)',
+      'server here runs at SECLEVEL=0: at the default level a Node 20 server refuses to load such a certificate at all — ' +
+      '"ca md too weak", the error most people meet first — while Node 22+ (OpenSSL 3.5) loads it and only the clients ' +
+      'refuse it.)',
     fix: 'Reissue the certificate with a SHA-256 signature (any CA has done so by default since 2016).',
     expect: 'reject',
     async setup(pki) {
@@ -32,10 +60,12 @@ export const cryptoStrengthScenarios = [
         .build();
       return {
         server: { chain: [sha1Leaf, await pki.intermediateCa()], ciphers: SECURITY_LEVEL_0 },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
       };
     },
+    node: [{ expect: DIGEST_TOO_WEAK }, fixed('the certificate reissued with SHA-256')],
+    tools: certificateProblem(68, 'CA signature digest algorithm too weak', 'bad certificate'),
   }),
   defineScenario({
     id: 'sha1-signed-intermediate',
@@ -59,10 +89,12 @@ export const cryptoStrengthScenarios = [
           chain: [await localLeaf('localhost').issuedBy(sha1Intermediate).build(), sha1Intermediate],
           ciphers: SECURITY_LEVEL_0,
         },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
       };
     },
+    node: [{ expect: DIGEST_TOO_WEAK }, fixed('a SHA-256 signed intermediate')],
+    tools: certificateProblem(68, 'CA signature digest algorithm too weak', 'bad certificate'),
   }),
   defineScenario({
     id: 'rsa-512-leaf',
@@ -84,9 +116,22 @@ export const cryptoStrengthScenarios = [
         .build();
       return {
         server: { chain: [weak, await pki.intermediateCa()], ciphers: SECURITY_LEVEL_0 },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
       };
+    },
+    node: [
+      {
+        expect: perVersion(alertInHandshake(ALERTS.handshakeFailure), KEY_TOO_WEAK),
+        server: perVersion(tlsClientError('ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM', openssl('no suitable signature algorithm')), undefined),
+      },
+      fixed('an EC P-256 key'),
+    ],
+    // TLS 1.3: the server has no RSA-PSS signature a 512-bit key can make and aborts. TLS 1.2: the client refuses the key.
+    tools: {
+      curl: perVersion(TOOLS_HANDSHAKE_FAILURE.curl, curl(60, 'SSL certificate problem: EE certificate key too weak')),
+      sClient: perVersion(TOOLS_HANDSHAKE_FAILURE.sClient, sClientRejects(66, 'EE certificate key too weak', 'bad certificate', { verify: '0 (ok)' })),
+      python: perVersion(TOOLS_HANDSHAKE_FAILURE.python, pythonRejects('EE certificate key too weak')),
     },
   }),
   defineScenario({
@@ -112,10 +157,19 @@ export const cryptoStrengthScenarios = [
       return {
         // SECLEVEL=1: the 1024-bit key is served on purpose, on every Node (see SECURITY_LEVEL_1).
         server: { chain: [weak, await pki.intermediateCa()], ciphers: SECURITY_LEVEL_1 },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
       };
     },
+    node: [
+      // Node's default client runs at its build's default security level (FACTS.securityLevel2).
+      { expect: when('securityLevel2', KEY_TOO_WEAK, OK) },
+      { title: "a strict client (`ciphers: 'DEFAULT@SECLEVEL=2'`) refuses it on every Node", client: STRICT_CLIENT, expect: KEY_TOO_WEAK },
+      { title: "a client at `ciphers: 'DEFAULT@SECLEVEL=1'` accepts it on every Node", client: LEVEL_1_CLIENT, expect: OK },
+      fixed('an EC P-256 key, accepted by the strict client', { client: STRICT_CLIENT }),
+    ],
+    // The tools refuse it on every Node line: the system OpenSSL defaults to level 2.
+    tools: certificateProblem(66, 'EE certificate key too weak', 'bad certificate'),
   }),
   defineScenario({
     id: 'dhe-1024',
@@ -127,7 +181,8 @@ export const cryptoStrengthScenarios = [
       'The client sets `minDHSize: 2048`. At security level 1 (Node 20 and 22) OpenSSL accepts the group and Node ' +
       "itself refuses it after the handshake (ERR_TLS_DH_PARAM_SIZE); Node's default minDHSize of 1024 would let " +
       'it through. At level 2 (Node 24+) OpenSSL refuses any DH group under 2048 bits during the handshake ' +
-      '(ERR_SSL_DH_KEY_TOO_SMALL "dh key too small"), whatever minDHSize says.',
+      '(ERR_SSL_DH_KEY_TOO_SMALL "dh key too small"), whatever minDHSize says: even Node\'s default of 1024 does not let ' +
+      'it through. The server warns at start-up (SecurityWarning "DH parameter is less than 2048 bits").',
     fix:
       'On the server: use ECDHE suites, or DH parameters of at least 2048 bits (`dhparam` with RFC 3526 group 14 ' +
       'or ffdhe2048, or `dhparam: "auto"`).',
@@ -146,9 +201,35 @@ export const cryptoStrengthScenarios = [
       return {
         // SECLEVEL=1: the 1024-bit group is served on purpose, on every Node (see SECURITY_LEVEL_1).
         server: { ...dheOnly, ciphers: `${dheOnly.ciphers}:@SECLEVEL=1`, dhparam: dhParametersPem('modp2') },
-        client: { trust: [await pki.rootCa()], minDHSize: 2048 },
+        client: { ca: pems(await pki.rootCa()), minDHSize: 2048 },
         fixed: { server: { ...dheOnly, dhparam: dhParametersPem('modp14') } },
       };
+    },
+    node: [
+      {
+        // TLS 1.3 has no DHE-RSA suites — a `ciphers` string of TLS 1.2 suites leaves the TLS 1.3 suites alone — so it
+        // negotiates ECDHE (X25519) and neither check applies.
+        expect: perVersion(OK, when('securityLevel2', OPENSSL_REFUSES_THE_GROUP, NODE_REFUSES_THE_GROUP)),
+        server: perVersion(undefined, when('securityLevel2', alertFromClient(ALERTS.handshakeFailure), undefined)),
+      },
+      {
+        title: "Node's default `minDHSize: 1024`",
+        client: { minDHSize: 1024 },
+        expect: perVersion(OK, when('securityLevel2', OPENSSL_REFUSES_THE_GROUP, OK)),
+      },
+      {
+        title: "`minDHSize: 2048` at `ciphers: 'DEFAULT@SECLEVEL=1'`: Node's own check refuses it on every Node",
+        client: LEVEL_1_CLIENT,
+        expect: perVersion(OK, NODE_REFUSES_THE_GROUP),
+      },
+      fixed('2048-bit DH parameters (RFC 3526 group 14)'),
+    ],
+    // The client's minDHSize is Node's; each tool gets OpenSSL's counterpart, security level 2 (SECURITY_LEVEL_2).
+    tools: {
+      curl: perVersion(OK, curl(35, 'OpenSSL/<version>: error:0A00018A:SSL routines::dh key too small')),
+      sClient: perVersion(OK, sClientFails({ alerts: ['write:fatal:handshake failure'], error: 'error:0A00018A:SSL routines:tls_process_ske_dhe:dh key too small' })),
+      python: perVersion(OK, pythonRaises('SSLError', '[SSL: DH_KEY_TOO_SMALL] dh key too small (_ssl.c)')),
+      counterparts: { curl: SECURITY_LEVEL_2, sClient: SECURITY_LEVEL_2, python: SECURITY_LEVEL_2 },
     },
   }),
 ];

@@ -1,5 +1,15 @@
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { certificate, certificateWithoutCommonName } from '../../certs/index.ts';
-import { defineScenario } from '../scenario.ts';
+import { OK, altnameInvalid, fails, perServer, when } from '../expect.ts';
+import { ALL_OK, curl, nameMismatch, pythonRejects, sClientRejects, urlError } from '../expect-tools.ts';
+import { defineScenario, fixed, pems } from '../scenario.ts';
+
+/** A stricter checkServerIdentity than Node's: a certificate without a subjectAltName is refused, whatever its CN. */
+export function requireSubjectAltName(host: string, cert: PeerCertificate): Error | undefined {
+  return cert.subjectaltname
+    ? checkServerIdentity(host, cert)
+    : Object.assign(new Error(`${host}: the certificate has no subjectAltName`), { code: 'ERR_CERT_NO_SUBJECT_ALT_NAME' });
+}
 
 export const hostnameScenarios = [
   defineScenario({
@@ -17,11 +27,21 @@ export const hostnameScenarios = [
     async setup(pki) {
       return {
         server: { chain: [await pki.wrongHostLeaf(), await pki.intermediateCa()] },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         // Reissued with the name the client uses; connecting as wrong.host.example works too (see the spec).
         fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
       };
     },
+    node: [
+      { expect: altnameInvalid("Host: localhost. is not in the cert's altnames: DNS:wrong.host.example") },
+      {
+        title: 'fix: connect by the name the certificate carries (servername wrong.host.example)',
+        client: { servername: 'wrong.host.example' },
+        expect: OK,
+      },
+      fixed('a certificate reissued with the right SAN (DNS:localhost)'),
+    ],
+    tools: { ...nameMismatch('localhost'), urllib: urlError(pythonRejects("Hostname mismatch, certificate is not valid for 'localhost'.")) },
   }),
   defineScenario({
     id: 'wildcard-too-deep',
@@ -29,7 +49,7 @@ export const hostnameScenarios = [
     title: 'Wildcard certificate used for a name two levels below it',
     cause:
       'A wildcard stands for exactly one DNS label (RFC 6125 §6.4.3): *.example.test covers a.example.test but not ' +
-      'a.b.example.test. The client asks for a.b.example.test, so no SAN matches.',
+      'a.b.example.test. The client asks for a.b.example.test, so no SAN matches. Browsers agree.',
     fix:
       'Add the deeper name to the certificate (a.b.example.test, or a second wildcard *.b.example.test), or move ' +
       'the service one level up.',
@@ -48,10 +68,15 @@ export const hostnameScenarios = [
         .build();
       return {
         server: { chain: [wildcard, await pki.intermediateCa()] },
-        client: { trust: [await pki.rootCa()], servername: 'a.b.example.test' },
+        client: { ca: pems(await pki.rootCa()), servername: 'a.b.example.test' },
         fixed: { server: { chain: [twoWildcards, await pki.intermediateCa()] } },
       };
     },
+    node: [
+      { expect: altnameInvalid("Host: a.b.example.test. is not in the cert's altnames: DNS:*.example.test") },
+      fixed('a certificate that also lists *.b.example.test'),
+    ],
+    tools: nameMismatch('a.b.example.test'),
   }),
   defineScenario({
     id: 'wildcard-apex',
@@ -75,10 +100,15 @@ export const hostnameScenarios = [
         .build();
       return {
         server: { chain: [wildcard, await pki.intermediateCa()] },
-        client: { trust: [await pki.rootCa()], servername: 'example.test' },
+        client: { ca: pems(await pki.rootCa()), servername: 'example.test' },
         fixed: { server: { chain: [withApex, await pki.intermediateCa()] } },
       };
     },
+    node: [
+      { expect: altnameInvalid("Host: example.test. is not in the cert's altnames: DNS:*.example.test") },
+      fixed('a certificate for example.test and *.example.test'),
+    ],
+    tools: nameMismatch('example.test'),
   }),
   defineScenario({
     id: 'wildcard-one-level',
@@ -97,9 +127,11 @@ export const hostnameScenarios = [
         .build();
       return {
         server: { chain: [wildcard, await pki.intermediateCa()] },
-        client: { trust: [await pki.rootCa()], servername: 'a.example.test' },
+        client: { ca: pems(await pki.rootCa()), servername: 'a.example.test' },
       };
     },
+    node: [{ expect: OK }],
+    tools: ALL_OK,
   }),
   defineScenario({
     id: 'ip-literal-vs-dns-san',
@@ -122,10 +154,16 @@ export const hostnameScenarios = [
         .build();
       return {
         server: { chain: [localhostOnly, await pki.intermediateCa()] },
-        client: { trust: [await pki.rootCa()], servername: undefined },
+        client: { ca: pems(await pki.rootCa()), servername: undefined },
         fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
       };
     },
+    node: [
+      { expect: altnameInvalid("IP: 127.0.0.1 is not in the cert's list: ") },
+      { title: 'fix: connect by the name on the certificate (servername localhost)', client: { servername: 'localhost' }, expect: OK },
+      fixed('a certificate with an IP SAN (IP:127.0.0.1)'),
+    ],
+    tools: nameMismatch('127.0.0.1'),
   }),
   defineScenario({
     id: 'ip-as-dns-san',
@@ -149,10 +187,12 @@ export const hostnameScenarios = [
         .build();
       return {
         server: { chain: [ipAsDns, await pki.intermediateCa()] },
-        client: { trust: [await pki.rootCa()], servername: undefined },
+        client: { ca: pems(await pki.rootCa()), servername: undefined },
         fixed: { server: { chain: [ipSan, await pki.intermediateCa()] } },
       };
     },
+    node: [{ expect: altnameInvalid("IP: 127.0.0.1 is not in the cert's list: ") }, fixed('the address as an IP SAN (IP:127.0.0.1)')],
+    tools: nameMismatch('127.0.0.1'),
   }),
   defineScenario({
     id: 'ipv6-san-only',
@@ -160,7 +200,8 @@ export const hostnameScenarios = [
     title: 'Certificate for the IPv6 loopback (::1) reached over IPv4 (127.0.0.1)',
     cause:
       'The certificate lists only IP:::1. The client connects to 127.0.0.1 — the same machine, but a different ' +
-      'address, and IP SANs are compared address by address.',
+      'address, and IP SANs are compared address by address ("localhost" may resolve to either, depending on ' +
+      'the resolver).',
     fix: 'List every address clients use (IP:127.0.0.1 and IP:::1), or connect by a DNS name on the certificate.',
     expect: 'reject',
     async setup(pki) {
@@ -171,10 +212,12 @@ export const hostnameScenarios = [
         .build();
       return {
         server: { chain: [ipv6Only, await pki.intermediateCa()] },
-        client: { trust: [await pki.rootCa()], servername: undefined },
+        client: { ca: pems(await pki.rootCa()), servername: undefined },
         fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
       };
     },
+    node: [{ expect: altnameInvalid("IP: 127.0.0.1 is not in the cert's list: ::1") }, fixed('a certificate for 127.0.0.1 and ::1')],
+    tools: nameMismatch('127.0.0.1'),
   }),
   defineScenario({
     id: 'no-cn-no-san',
@@ -192,10 +235,12 @@ export const hostnameScenarios = [
         .build();
       return {
         server: { chain: [anonymous, await pki.intermediateCa()] },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
       };
     },
+    node: [{ expect: altnameInvalid('Cert does not contain a DNS name') }, fixed('a certificate with a SAN')],
+    tools: { ...nameMismatch('localhost'), curl: curl(60, 'SSL: unable to obtain common name from peer certificate') },
   }),
   defineScenario({
     id: 'uri-only-san',
@@ -221,10 +266,16 @@ export const hostnameScenarios = [
         .build();
       return {
         server: { chain: [uriOnly, await pki.intermediateCa()] },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         fixed: { server: { chain: [uriAndDns, await pki.intermediateCa()] } },
       };
     },
+    node: [
+      // The same message as for a certificate with no names at all: Node ignores the URI SAN.
+      { expect: altnameInvalid('Cert does not contain a DNS name') },
+      fixed('a certificate with URI:https://localhost/ and DNS:localhost'),
+    ],
+    tools: { ...nameMismatch('localhost'), curl: curl(60, 'SSL: unable to obtain common name from peer certificate') },
   }),
   defineScenario({
     id: 'cn-only',
@@ -233,19 +284,33 @@ export const hostnameScenarios = [
     cause:
       'The certificate has CN=localhost and no subjectAltName. Matching the CN is deprecated (RFC 6125) and no ' +
       'longer allowed (RFC 9525), public CAs must put every name in the SAN (CA/Browser Forum), and browsers reject ' +
-      'such certificates (Chrome since version 58). ' +
+      'such certificates (Chrome since version 58: NET::ERR_CERT_COMMON_NAME_INVALID). Like Node, curl, ' +
+      "openssl s_client and Python fall back to the CN too (Python's hostname_checks_common_name defaults to True). " +
       "Node still falls back to the CN when a certificate has no DNS SAN, so Node accepts it: a strict client " +
       'must not.',
-    fix: 'Reissue the certificate with a subjectAltName (DNS:localhost, IP:127.0.0.1); keep the CN if you like.',
+    fix:
+      'Reissue the certificate with a subjectAltName (DNS:localhost, IP:127.0.0.1); keep the CN if you like. A client ' +
+      'that wants the strict rule refuses certificates without a SAN in its own checkServerIdentity.',
     expect: 'reject',
     async setup(pki) {
       const cnOnly = await certificate('localhost').label('CN only').serverAuth().issuedBy(await pki.intermediateCa()).build();
       return {
         server: { chain: [cnOnly, await pki.intermediateCa()] },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
       };
     },
+    node: [
+      { title: 'Node accepts the CN-only certificate', expect: OK },
+      {
+        title: 'a strict client: checkServerIdentity that requires a SAN',
+        client: { checkServerIdentity: requireSubjectAltName },
+        expect: fails('ERR_CERT_NO_SUBJECT_ALT_NAME', 'localhost: the certificate has no subjectAltName'),
+      },
+      fixed('a certificate with a SAN (accepted by the strict client too)'),
+      fixed('a certificate with a SAN (accepted by the strict client too)', { client: { checkServerIdentity: requireSubjectAltName } }),
+    ],
+    tools: ALL_OK,
   }),
   defineScenario({
     id: 'no-sni-default-cert',
@@ -268,10 +333,12 @@ export const hostnameScenarios = [
       const chains = { localhost: [await pki.serverLeaf(), await pki.intermediateCa()] };
       return {
         server: { chain: [defaultLeaf, await pki.intermediateCa()], sni: chains },
-        client: { trust: [await pki.rootCa()], servername: undefined },
-        fixed: { client: { trust: [await pki.rootCa()], servername: 'localhost' } },
+        client: { ca: pems(await pki.rootCa()), servername: undefined },
+        fixed: { client: { ca: pems(await pki.rootCa()), servername: 'localhost' } },
       };
     },
+    node: [{ expect: altnameInvalid("IP: 127.0.0.1 is not in the cert's list: ") }, fixed('send SNI (servername localhost)')],
+    tools: nameMismatch('127.0.0.1'),
   }),
   defineScenario({
     id: 'trailing-dot-host',
@@ -285,9 +352,13 @@ export const hostnameScenarios = [
     async setup(pki) {
       return {
         server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] },
-        client: { trust: [await pki.rootCa()], servername: 'localhost.' },
+        client: { ca: pems(await pki.rootCa()), servername: 'localhost.' },
       };
     },
+    node: [{ expect: OK }],
+    tools: // curl drops the trailing dot (for SNI and for the check) and connects, as Node does; s_client and Python hand
+    // the name to OpenSSL as given, and 'localhost.' does not match DNS:localhost.
+    { ...nameMismatch('localhost.'), curl: OK },
   }),
   defineScenario({
     id: 'trailing-dot-sni',
@@ -311,10 +382,23 @@ export const hostnameScenarios = [
       const chains = { localhost: [await pki.serverLeaf(), await pki.intermediateCa()] };
       return {
         server: { chain: [defaultLeaf, await pki.intermediateCa()], sni: chains },
-        client: { trust: [await pki.rootCa()], servername: 'localhost.' },
-        fixed: { client: { trust: [await pki.rootCa()], servername: 'localhost' } },
+        client: { ca: pems(await pki.rootCa()), servername: 'localhost.' },
+        fixed: { client: { ca: pems(await pki.rootCa()), servername: 'localhost' } },
       };
     },
+    node: [
+      {
+        expect: perServer(
+          "Node's SNICallback and s_server (-servername, strcasecmp) compare the name as sent, dot included, and fall " +
+            'back to the default certificate. nginx drops a trailing dot from the SNI name first (ngx_http_validate_host), ' +
+            'finds the server block for localhost and sends its certificate — what RFC 6066 wants.',
+          { node: altnameInvalid("Host: localhost. is not in the cert's altnames: DNS:default.example.test"), nginx: OK },
+        ),
+      },
+      fixed("servername 'localhost', without the dot"),
+    ],
+    tools: // Node sends SNI 'localhost.' and gets the default certificate; curl sends 'localhost' and gets the right one.
+    { ...nameMismatch('localhost.'), curl: OK },
   }),
   defineScenario({
     id: 'uppercase-host',
@@ -322,15 +406,18 @@ export const hostnameScenarios = [
     title: 'Host name in upper case (LOCALHOST)',
     cause:
       'DNS names are case-insensitive (RFC 4343), and so is the certificate match (RFC 6125 §6.4.1): LOCALHOST ' +
-      'matches DNS:localhost.',
+      'matches DNS:localhost; Node lowercases A–Z on both sides before comparing, and a browser\'s URL parser ' +
+      'lowercases the host before anything else.',
     fix: 'Nothing to fix.',
     expect: 'accept',
     async setup(pki) {
       return {
         server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] },
-        client: { trust: [await pki.rootCa()], servername: 'LOCALHOST' },
+        client: { ca: pems(await pki.rootCa()), servername: 'LOCALHOST' },
       };
     },
+    node: [{ expect: OK }],
+    tools: ALL_OK,
   }),
   defineScenario({
     id: 'idn-unicode-host',
@@ -355,9 +442,16 @@ export const hostnameScenarios = [
         .build();
       return {
         server: { chain: [punycode, await pki.intermediateCa()] },
-        client: { trust: [await pki.rootCa()], servername: 'bücher.test' },
-        fixed: { client: { trust: [await pki.rootCa()], servername: 'xn--bcher-kva.test' } },
+        client: { ca: pems(await pki.rootCa()), servername: 'bücher.test' },
+        fixed: { client: { ca: pems(await pki.rootCa()), servername: 'xn--bcher-kva.test' } },
       };
     },
+    node: [
+      { expect: when('asciiHostCheck', OK, altnameInvalid("Host: bücher.test. is not in the cert's altnames: DNS:xn--bcher-kva.test")) },
+      fixed("servername domainToASCII('bücher.test')"),
+    ],
+    tools: // curl (libidn2) and Python (the idna codec) convert the name to its A-label and connect, as fetch does; s_client
+    // sends and checks the UTF-8 bytes, as tls.connect and https.request do.
+    { curl: OK, sClient: sClientRejects(62, 'hostname mismatch', 'bad certificate'), python: OK },
   }),
 ];

@@ -1,5 +1,7 @@
 import { certificate, localLeaf, revocationList } from '../../certs/index.ts';
-import { defineScenario } from '../scenario.ts';
+import { OK, fails } from '../expect.ts';
+import { ALL_OK, certificateProblem } from '../expect-tools.ts';
+import { defineScenario, fixed, pems } from '../scenario.ts';
 
 export const revocationScenarios = [
   defineScenario({
@@ -20,11 +22,23 @@ export const revocationScenarios = [
       const crl = [await revocationList(intermediate, [revoked]), await revocationList(await pki.rootCa())];
       return {
         server: { chain: [revoked, intermediate] },
-        client: { trust: [await pki.rootCa()], crl },
+        client: { ca: pems(await pki.rootCa()), crl },
         // The client keeps checking the same CRLs; the replacement certificate is not on them.
         fixed: { server: { chain: [await pki.serverLeaf(), intermediate] } },
       };
     },
+    node: [
+      { expect: fails('CERT_REVOKED', 'certificate revoked') },
+      {
+        // Node's verify callback lets OpenSSL check the whole chain and reports the last error: the missing root CRL,
+        // checked after the leaf, hides the revocation (crl-for-issuer-only).
+        title: "a client with the issuing CA's CRL only: UNABLE_TO_GET_CRL hides the revocation",
+        client: (material) => ({ crl: material.client.crl?.slice(0, 1) }),
+        expect: fails('UNABLE_TO_GET_CRL', 'unable to get certificate CRL'),
+      },
+      fixed('a replacement certificate, same CRLs on the client'),
+    ],
+    tools: certificateProblem(23, 'certificate revoked', 'certificate revoked'),
   }),
   defineScenario({
     id: 'revoked-intermediate',
@@ -32,7 +46,8 @@ export const revocationScenarios = [
     title: 'Server certificate issued by a revoked intermediate CA',
     cause:
       "The leaf itself is not revoked, but the intermediate CA that issued it is: the root's CRL lists the " +
-      "intermediate's serial. Revoking a CA certificate revokes everything under it.",
+      "intermediate's serial. Revoking a CA certificate revokes everything under it, and the error does not say " +
+      'which certificate of the chain is revoked.',
     fix:
       "On the server: get a certificate from a CA that is not revoked and serve it with that CA's intermediate.",
     expect: 'reject',
@@ -48,13 +63,15 @@ export const revocationScenarios = [
       const rootCrl = await revocationList(root, [revokedIntermediate]);
       return {
         server: { chain: [leaf, revokedIntermediate] },
-        client: { trust: [root], crl: [rootCrl, await revocationList(revokedIntermediate)] },
+        client: { ca: pems(root), crl: [rootCrl, await revocationList(revokedIntermediate)] },
         fixed: {
           server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] },
-          client: { trust: [root], crl: [rootCrl, await revocationList(await pki.intermediateCa())] },
+          client: { ca: pems(root), crl: [rootCrl, await revocationList(await pki.intermediateCa())] },
         },
       };
     },
+    node: [{ expect: fails('CERT_REVOKED', 'certificate revoked') }, fixed('a certificate from an intermediate that is not revoked')],
+    tools: certificateProblem(23, 'certificate revoked', 'certificate revoked'),
   }),
   defineScenario({
     id: 'crl-for-issuer-only',
@@ -64,7 +81,9 @@ export const revocationScenarios = [
       "The client wants to check the server certificate against its issuer's CRL and passes that one CRL as " +
       "`crl`. Node then turns on CRL checking for every certificate of the chain (OpenSSL's CRL_CHECK and " +
       'CRL_CHECK_ALL), so the intermediate must be checked against a CRL from the root, which the client does not ' +
-      'have: every connection fails, even to a server whose certificate is fine.',
+      'have: every connection fails, even to a server whose certificate is fine. A revoked leaf checked with that ' +
+      "single CRL is reported the same way, not as CERT_REVOKED: Node's verify callback lets OpenSSL check the whole " +
+      'chain and reports the last error, so the missing root CRL (checked after the leaf) hides the revocation.',
     fix: "Pass a CRL for every CA in the chain: the intermediate's CRL and the root's CRL.",
     expect: 'reject',
     async setup(pki) {
@@ -72,10 +91,15 @@ export const revocationScenarios = [
       const issuerCrl = await revocationList(intermediate);
       return {
         server: { chain: [await pki.serverLeaf(), intermediate] },
-        client: { trust: [await pki.rootCa()], crl: [issuerCrl] },
-        fixed: { client: { trust: [await pki.rootCa()], crl: [issuerCrl, await revocationList(await pki.rootCa())] } },
+        client: { ca: pems(await pki.rootCa()), crl: [issuerCrl] },
+        fixed: { client: { ca: pems(await pki.rootCa()), crl: [issuerCrl, await revocationList(await pki.rootCa())] } },
       };
     },
+    node: [
+      { expect: fails('UNABLE_TO_GET_CRL', 'unable to get certificate CRL') },
+      fixed("the root's CRL as well"),
+    ],
+    tools: certificateProblem(3, 'unable to get certificate CRL', 'unknown CA'),
   }),
   defineScenario({
     id: 'revoked-no-crl',
@@ -87,7 +111,10 @@ export const revocationScenarios = [
       'the `crl` option it cannot know and accepts the certificate. A strict client must reject it.',
     fix:
       'On the server: replace the revoked certificate. On the client, to notice revocation at all: download the ' +
-      "CRLs of the chain's CAs and pass them as `crl` (or check OCSP yourself, e.g. the `OCSPResponse` event).",
+      "CRLs of the chain's CAs and pass them as `crl`, kept fresh (or check OCSP yourself: a stapled OCSP response is " +
+      'only requested with `requestOCSP: true`, and handed over unverified in the `OCSPResponse` event). Browsers do ' +
+      "not fetch CRLs per connection either: they rely on revocation data their vendor pushes (Chrome's CRLSets, " +
+      "Firefox's CRLite).",
     expect: 'reject',
     async setup(pki) {
       const intermediate = await pki.intermediateCa();
@@ -95,14 +122,24 @@ export const revocationScenarios = [
       const crl = [await revocationList(intermediate, [revoked]), await revocationList(await pki.rootCa())];
       return {
         server: { chain: [revoked, intermediate] },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         // Both halves: a replacement certificate, and a client that checks the CRLs (and so would notice).
         fixed: {
           server: { chain: [await pki.serverLeaf(), intermediate] },
-          client: { trust: [await pki.rootCa()], crl },
+          client: { ca: pems(await pki.rootCa()), crl },
         },
       };
     },
+    // The certificate names no CRL distribution point or OCSP responder: its revocation is knowable only from the CRLs
+    // its fix hands the client, so a client given only host, port and CA cannot be graded on it.
+    needs: { crl: "the certificate's revocation is known only from the CRLs its fix gives the client" },
+    node: [
+      { title: 'Node accepts the revoked certificate', expect: OK },
+      { title: 'a client given the CRLs notices', client: (material) => ({ crl: material.fixed?.client?.crl }), expect: fails('CERT_REVOKED', 'certificate revoked') },
+      fixed('a replacement certificate, checked against the CRLs'),
+    ],
+    tools: // None of the three fetches CRLs (or checks OCSP) by itself either.
+    ALL_OK,
   }),
   defineScenario({
     id: 'expired-crl',
@@ -121,10 +158,12 @@ export const revocationScenarios = [
       const staleCrl = await revocationList(intermediate, [], { fromDays: -14, toDays: -7 });
       return {
         server: { chain: [await pki.serverLeaf(), intermediate] },
-        client: { trust: [await pki.rootCa()], crl: [staleCrl, rootCrl] },
-        fixed: { client: { trust: [await pki.rootCa()], crl: [await revocationList(intermediate), rootCrl] } },
+        client: { ca: pems(await pki.rootCa()), crl: [staleCrl, rootCrl] },
+        fixed: { client: { ca: pems(await pki.rootCa()), crl: [await revocationList(intermediate), rootCrl] } },
       };
     },
+    node: [{ expect: fails('CRL_HAS_EXPIRED', 'CRL has expired') }, fixed('a current CRL')],
+    tools: certificateProblem(12, 'CRL has expired', 'certificate expired'),
   }),
   defineScenario({
     id: 'crl-not-yet-valid',
@@ -141,9 +180,11 @@ export const revocationScenarios = [
       const futureCrl = await revocationList(intermediate, [], { fromDays: 1, toDays: 8 });
       return {
         server: { chain: [await pki.serverLeaf(), intermediate] },
-        client: { trust: [await pki.rootCa()], crl: [futureCrl, rootCrl] },
-        fixed: { client: { trust: [await pki.rootCa()], crl: [await revocationList(intermediate), rootCrl] } },
+        client: { ca: pems(await pki.rootCa()), crl: [futureCrl, rootCrl] },
+        fixed: { client: { ca: pems(await pki.rootCa()), crl: [await revocationList(intermediate), rootCrl] } },
       };
     },
+    node: [{ expect: fails('CRL_NOT_YET_VALID', 'CRL is not yet valid') }, fixed('a CRL that is valid now')],
+    tools: certificateProblem(11, 'CRL is not yet valid', 'bad certificate'),
   }),
 ];

@@ -1,7 +1,9 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import { certificate } from '../../certs/index.ts';
-import { defineScenario } from '../scenario.ts';
+import { verifyFails } from '../expect.ts';
+import { ALL_OK } from '../expect-tools.ts';
+import { defineScenario, fixed, pems } from '../scenario.ts';
 
 /** The passphrase the server key of wrong-key-passphrase is encrypted with. */
 export const KEY_PASSPHRASE = 'correct horse battery staple';
@@ -56,10 +58,20 @@ export const serverConfigurationScenarios = [
       const chain = [await pki.serverLeaf(), await pki.intermediateCa()];
       return {
         server: { chain, raw: { key: other.keyPem } },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         fixed: { server: { chain } },
       };
     },
+    startup: {
+      node: { kind: 'throws', code: 'ERR_OSSL_X509_KEY_VALUES_MISMATCH', message: 'error:05800074:x509 certificate routines::key values mismatch' },
+      openssl: { kind: 'exits', output: ['error setting private key', 'error:05800074:x509 certificate routines:X509_check_private_key:key values mismatch'] },
+      nginx: {
+        kind: 'exits',
+        output: ['[emerg] SSL_CTX_use_PrivateKey("<dir>/server.key") failed (SSL: error:05800074:x509 certificate routines::key values mismatch)'],
+      },
+    },
+    node: [fixed('the matching key — the server starts and every client connects')],
+    tools: ALL_OK,
   }),
   defineScenario({
     id: 'wrong-key-passphrase',
@@ -77,10 +89,32 @@ export const serverConfigurationScenarios = [
       const encrypted = encryptFailingAtPadding(leaf.keyPem);
       return {
         server: { chain, raw: { key: encrypted, passphrase: WRONG_PASSPHRASE } },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         fixed: { server: { chain, raw: { key: encrypted, passphrase: KEY_PASSPHRASE } } },
       };
     },
+    startup: {
+      node: { kind: 'throws', code: 'ERR_OSSL_BAD_DECRYPT', message: 'error:1C800064:Provider routines::bad decrypt' },
+      openssl: {
+        kind: 'exits',
+        output: [
+          'Could not read server certificate private key from <dir>/server.key',
+          'error:1608010C:STORE routines:ossl_store_handle_load_result:unsupported',
+          'error:1C800064:Provider routines:ossl_cipher_unpadblock:bad decrypt',
+          'error:11800074:PKCS12 routines:PKCS12_pbe_crypt_ex:pkcs12 cipherfinal error:maybe wrong password',
+        ],
+      },
+      nginx: {
+        kind: 'exits',
+        output: [
+          '[emerg] cannot load certificate key "<dir>/server.key": PEM_read_bio_PrivateKey() failed (SSL: ' +
+            'error:1C800064:Provider routines::bad decrypt error:11800074:PKCS12 routines::pkcs12 cipherfinal error:maybe wrong password ' +
+            'error:1C800064:Provider routines::bad decrypt error:11800074:PKCS12 routines::pkcs12 cipherfinal error:maybe wrong password)',
+        ],
+      },
+    },
+    node: [fixed('the right passphrase — the server starts and every client connects')],
+    tools: ALL_OK,
   }),
   defineScenario({
     id: 'der-instead-of-pem',
@@ -100,9 +134,23 @@ export const serverConfigurationScenarios = [
       const der = new X509Certificate(leaf.certPem).raw;
       return {
         server: { chain: [leaf, intermediate], raw: { cert: der } },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         fixed: { server: { chain: [leaf, intermediate], raw: { cert: new X509Certificate(der).toString() + intermediate.certPem } } },
       };
     },
+    startup: {
+      node: { kind: 'throws', code: 'ERR_OSSL_PEM_NO_START_LINE', message: 'error:0480006C:PEM routines::no start line' },
+      // s_server reads a DER certificate as readily as PEM (its loader detects the format), so it starts — and serves
+      // that one certificate without its intermediate.
+      openssl: { kind: 'serves', failure: verifyFails('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate') },
+      nginx: {
+        kind: 'exits',
+        output: [
+          '[emerg] cannot load certificate "<dir>/server.crt": PEM_read_bio_X509_AUX() failed (SSL: error:0480006C:PEM routines::no start line:Expecting: TRUSTED CERTIFICATE)',
+        ],
+      },
+    },
+    node: [fixed('the certificate converted to PEM (plus the intermediate) — every client connects')],
+    tools: ALL_OK,
   }),
 ];

@@ -1,5 +1,23 @@
+import { rootCertificates } from 'node:tls';
 import { certificate, localLeaf } from '../../certs/index.ts';
-import { defineScenario } from '../scenario.ts';
+import { OK, fails, verifyFails } from '../expect.ts';
+import { ALL_OK, certificateProblem } from '../expect-tools.ts';
+import { defineScenario, fixed, pems, type NodeCase, type ScenarioMaterial } from '../scenario.ts';
+
+/** The fix's CAs after Node's bundled roots: a client that trusts the private root and keeps the public ones. */
+function withPublicRoots(material: ScenarioMaterial) {
+  return { ca: [...rootCertificates, ...(material.fixed?.client?.ca ?? [])] };
+}
+
+/**
+ * NODE_EXTRA_CA_CERTS=<file> adds the file's CAs to Node's default roots for every client of the process — tls,
+ * https and the global fetch alike, with no code change. Node reads it at start-up only (setting process.env later
+ * does nothing), so these probes run in a fresh Node that has it, given the CAs the scenario's fix trusts.
+ */
+function extraCaCerts(material: ScenarioMaterial) {
+  return { ca: undefined, env: { NODE_EXTRA_CA_CERTS: { pem: (material.fixed?.client?.ca ?? []).join('') } } };
+}
+const EXTRA_CA_CERTS_FIX: NodeCase = { title: 'fix: NODE_EXTRA_CA_CERTS=<the root> at start-up, and no `ca` option', client: extraCaCerts, expect: OK };
 
 export const trustScenarios = [
   defineScenario({
@@ -18,10 +36,16 @@ export const trustScenarios = [
         server: {
           chain: [await pki.untrustedLeaf(), await pki.untrustedIntermediateCa(), await pki.untrustedRootCa()],
         },
-        client: { trust: [await pki.rootCa()] },
-        fixed: { client: { trust: [await pki.untrustedRootCa()] } },
+        client: { ca: pems(await pki.rootCa()) },
+        fixed: { client: { ca: pems(await pki.untrustedRootCa()) } },
       };
     },
+    node: [
+      { expect: verifyFails('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain') },
+      fixed('trust the root with the `ca` option'),
+      EXTRA_CA_CERTS_FIX,
+    ],
+    tools: certificateProblem(19, 'self-signed certificate in certificate chain', 'unknown CA'),
   }),
   defineScenario({
     id: 'private-ca-default-store',
@@ -29,7 +53,8 @@ export const trustScenarios = [
     title: "Private CA checked against Node's default root store",
     cause:
       "The server sends leaf and intermediate, issued by a private root. The client uses Node's bundled Mozilla " +
-      'roots (no `ca` option), which do not include that root, so the issuer of the top certificate is not found.',
+      'roots (no `ca` option), which do not include that root, so the issuer of the top certificate is not found. ' +
+      '(Typical behind a corporate TLS-inspecting proxy.)',
     fix:
       'Give the client the private root: `ca: [root]`, or `ca: [...tls.rootCertificates, root]` to keep the public ' +
       'roots as well, or NODE_EXTRA_CA_CERTS=/path/root.pem at process start.',
@@ -37,10 +62,22 @@ export const trustScenarios = [
     async setup(pki) {
       return {
         server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] },
-        client: { trust: [] },
-        fixed: { client: { trust: [await pki.rootCa()] } },
+        client: {},
+        fixed: { client: { ca: pems(await pki.rootCa()) } },
       };
     },
+    node: [
+      { expect: verifyFails('UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'unable to get local issuer certificate') },
+      fixed('`ca: [root]`'),
+      fixed('`ca: [...tls.rootCertificates, root]` keeps the public roots', { client: withPublicRoots }),
+      EXTRA_CA_CERTS_FIX,
+      {
+        title: 'NODE_EXTRA_CA_CERTS=<the root>, and `ca: tls.rootCertificates`: `ca` replaces the default store, the extra CAs with it',
+        client: (material) => ({ ...extraCaCerts(material), ca: [...rootCertificates] }),
+        expect: verifyFails('UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'unable to get local issuer certificate'),
+      },
+    ],
+    tools: certificateProblem(20, 'unable to get local issuer certificate', 'unknown CA'),
   }),
   defineScenario({
     id: 'self-signed-leaf',
@@ -56,10 +93,12 @@ export const trustScenarios = [
     async setup(pki) {
       return {
         server: { chain: [await pki.selfSignedLeaf()] },
-        client: { trust: [await pki.rootCa()] },
-        fixed: { client: { trust: [await pki.selfSignedLeaf()] } },
+        client: { ca: pems(await pki.rootCa()) },
+        fixed: { client: { ca: pems(await pki.selfSignedLeaf()) } },
       };
     },
+    node: [{ expect: verifyFails('DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate') }, fixed('trust the certificate itself with `ca`'), EXTRA_CA_CERTS_FIX],
+    tools: certificateProblem(18, 'self-signed certificate', 'unknown CA'),
   }),
   defineScenario({
     id: 'missing-intermediate',
@@ -77,10 +116,22 @@ export const trustScenarios = [
     async setup(pki) {
       return {
         server: { chain: [await pki.serverLeaf()] },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
         fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
       };
     },
+    node: [
+      { expect: verifyFails('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate') },
+      fixed('the server sends leaf + intermediate'),
+      {
+        title: 'workaround on the client: `ca: [root, intermediate]`',
+        client: (material) => ({ ca: [...(material.client.ca ?? []), ...pems(...(material.fixed?.server?.chain.slice(1) ?? []))] }),
+        expect: OK,
+      },
+    ],
+    tools: // Node reports UNABLE_TO_VERIFY_LEAF_SIGNATURE (21); the tools stop at the first error, 20 (the leaf's issuer is
+    // found nowhere), before OpenSSL would go on to report that it cannot check the leaf's signature.
+    certificateProblem(20, 'unable to get local issuer certificate', 'unknown CA'),
   }),
   defineScenario({
     id: 'unknown-issuer-leaf-only',
@@ -89,7 +140,8 @@ export const trustScenarios = [
     cause:
       'The server sends a single certificate issued directly by a private root (as mkcert and many internal CAs ' +
       "do). The client uses Node's bundled Mozilla roots, which do not know that root. With no CA certificate in " +
-      'the chain at all, OpenSSL reports the failure at the leaf: it cannot verify its signature.',
+      'the chain at all, OpenSSL reports the failure at the leaf — it cannot verify its signature — and not the ' +
+      'UNABLE_TO_GET_ISSUER_CERT_LOCALLY of private-ca-default-store, although the cause is the same unknown root.',
     fix:
       'Give the client the private root: `ca: [root]`, `ca: [...tls.rootCertificates, root]`, or ' +
       'NODE_EXTRA_CA_CERTS=/path/root.pem at process start (for mkcert: `mkcert -CAROOT`/rootCA.pem).',
@@ -98,10 +150,16 @@ export const trustScenarios = [
       const leaf = await localLeaf('localhost').label('leaf issued by the root').issuedBy(await pki.rootCa()).build();
       return {
         server: { chain: [leaf] },
-        client: { trust: [] },
-        fixed: { client: { trust: [await pki.rootCa()] } },
+        client: {},
+        fixed: { client: { ca: pems(await pki.rootCa()) } },
       };
     },
+    node: [
+      { expect: verifyFails('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate') },
+      fixed('`ca: [root]`'),
+      fixed('`ca: [...tls.rootCertificates, root]` keeps the public roots', { client: withPublicRoots }),
+    ],
+    tools: certificateProblem(20, 'unable to get local issuer certificate', 'unknown CA'),
   }),
   defineScenario({
     id: 'only-intermediate-trusted',
@@ -118,9 +176,20 @@ export const trustScenarios = [
     async setup(pki) {
       return {
         server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] },
-        client: { trust: [await pki.intermediateCa()] },
-        fixed: { client: { trust: [await pki.rootCa()] } },
+        client: { ca: pems(await pki.intermediateCa()) },
+        fixed: { client: { ca: pems(await pki.rootCa()) } },
       };
+    },
+    node: [
+      { expect: verifyFails('UNABLE_TO_GET_ISSUER_CERT', 'unable to get issuer certificate') },
+      fixed('trust the root (`ca: [root]`)'),
+      { title: 'fix: keep `ca: [intermediate]` and set `allowPartialTrustChain: true`', client: { allowPartialTrustChain: true }, expect: OK },
+    ],
+    tools: {
+      ...certificateProblem(2, 'unable to get issuer certificate', 'unknown CA'),
+      // curl accepts: since 7.68 it sets X509_V_FLAG_PARTIAL_CHAIN, so a trusted intermediate ends the chain (Node's
+      // allowPartialTrustChain). s_client and Python 3.11 do not (Python 3.13's create_default_context does).
+      curl: OK,
     },
   }),
   defineScenario({
@@ -135,9 +204,11 @@ export const trustScenarios = [
     async setup(pki) {
       return {
         server: { chain: [await pki.serverLeaf(), await pki.intermediateCa(), await pki.intermediateCa()] },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
       };
     },
+    node: [{ expect: OK }],
+    tools: ALL_OK,
   }),
   defineScenario({
     id: 'chain-out-of-order',
@@ -156,9 +227,11 @@ export const trustScenarios = [
       const leaf = await localLeaf('localhost').issuedBy(issuing).build();
       return {
         server: { chain: [leaf, top, issuing] },
-        client: { trust: [await pki.rootCa()] },
+        client: { ca: pems(await pki.rootCa()) },
       };
     },
+    node: [{ expect: OK }],
+    tools: ALL_OK,
   }),
   defineScenario({
     id: 'cross-signed-expired-root',
@@ -189,9 +262,19 @@ export const trustScenarios = [
       const leaf = await localLeaf('localhost').issuedBy(issuing).build();
       return {
         server: { chain: [leaf, issuing, crossSigned] },
-        client: { trust: [oldRoot] },
-        fixed: { client: { trust: [newRoot] } },
+        client: { ca: pems(oldRoot) },
+        fixed: { client: { ca: pems(newRoot) } },
       };
     },
+    node: [
+      { expect: fails('CERT_HAS_EXPIRED', 'certificate has expired') },
+      fixed('trust the new root'),
+      {
+        title: 'fix: trust the new root next to the expired old one (`ca: [oldRoot, newRoot]`)',
+        client: (material) => ({ ca: [...(material.client.ca ?? []), ...(material.fixed?.client?.ca ?? [])] }),
+        expect: OK,
+      },
+    ],
+    tools: certificateProblem(10, 'certificate has expired', 'certificate expired'),
   }),
 ];

@@ -9,7 +9,8 @@ import { expect } from 'chai';
 import { pemBlocks } from '../certs/index.ts';
 import type { ServeEntry } from '../harness/cli/index-page.ts';
 import { SCENARIOS, probeTlsConnect, scenarioMaterial } from '../harness/index.ts';
-import { activeResources, cli, expectNothingLeft, findExecutable, harnessTempDirs, requireTool, runBin, startBin, type BinProcess, type CliRun } from './support/cli.ts';
+import { itNeeds } from './support/runner.ts';
+import { activeResources, cli, expectNothingLeft, findExecutable, harnessTempDirs, runBin, startBin, type BinProcess, type CliRun } from './support/cli.ts';
 
 // `tls-harness serve` is a badssl.com that runs offline: every scenario on 127.0.0.1, the PEM files a client needs,
 // and an index page. These specs run it as a user does (the bin, in a process of its own) and in-process.
@@ -113,10 +114,10 @@ describe('tls-harness serve: an offline badssl.com on 127.0.0.1', function () {
         }
         const servername = 'servername' in client ? (client.servername ?? null) : 'localhost';
         expect(entry, scenario.id).to.deep.include({ ...base, host: '127.0.0.1', servername, url: `https://${servername ?? '127.0.0.1'}:${entry.port}/` });
-        expect(entry.caFile, scenario.id).to.equal(client.trust.length > 0 ? join(ready.dir, `${scenario.id}.ca.pem`) : null);
+        expect(entry.caFile, scenario.id).to.equal(client.ca && client.ca.length > 0 ? join(ready.dir, `${scenario.id}.ca.pem`) : null);
         // The bin minted its own PKI: the same CAs by name, not by key.
-        if (entry.caFile) expect(subjects(readFileSync(entry.caFile, 'utf8')), scenario.id).to.deep.equal(client.trust.map((c) => new X509Certificate(c.certPem).subject));
-        expect(entry.clientCertFile !== undefined, scenario.id).to.equal(client.present !== undefined);
+        if (entry.caFile) expect(subjects(readFileSync(entry.caFile, 'utf8')), scenario.id).to.deep.equal((client.ca ?? []).map((pem) => new X509Certificate(pem).subject));
+        expect(entry.clientCertFile !== undefined, scenario.id).to.equal(client.cert !== undefined);
         expect(entry.crlFile !== undefined, scenario.id).to.equal(client.crl !== undefined);
       }
     });
@@ -132,8 +133,8 @@ describe('tls-harness serve: an offline badssl.com on 127.0.0.1', function () {
       expect([await connect('healthy'), await connect('expired-leaf')]).to.deep.equal(['ok ok healthy TLSv1.3', 'CERT_HAS_EXPIRED']);
     });
 
-    it('the index page, loaded in headless Chromium, lists every scenario with its family, title and expected outcome, linked to its URL', async function () {
-      requireTool(this, chromium, 'Chromium is not installed (apt-get install chromium)');
+    const noChromium = chromium ? undefined : 'Chromium is not installed (apt-get install chromium)';
+    itNeeds(noChromium, 'the index page, loaded in headless Chromium, lists every scenario with its family, title and expected outcome, linked to its URL', async function (this: Mocha.Context) {
       this.timeout(40_000);
       const dom = await dumpDom(get().ready.index);
       const rows = [...dom.matchAll(/<tr id="scenario-([^"]+)" data-scenario-id="[^"]+" data-family="([^"]+)" data-expect="([^"]+)">([\s\S]*?)<\/tr>/g)];

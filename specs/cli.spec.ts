@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { main } from '../harness/cli/main.ts';
 import type { Io } from '../harness/cli/io.ts';
-import { FAMILIES, SCENARIOS } from '../harness/index.ts';
+import { FAMILIES, RUNNING, SCENARIOS } from '../harness/index.ts';
+import { resolveScenario, type ResolvedCase } from '../harness/catalog/evaluate.ts';
 
 // Node + tsx take ~0.5 s to start: launch the bin while the spec files load, so the start-up overlaps the suite.
 const bin = fileURLToPath(new URL('../bin/tls-harness.js', import.meta.url));
@@ -33,19 +34,35 @@ describe('the tls-harness CLI', () => {
       expect(lines.at(-1)).to.equal(`${SCENARIOS.length} scenarios (${rejects} a strict client must reject)`);
     });
 
-    it('--json prints every scenario as { id, family, title, cause, fix, expect }', async () => {
+    it("--json prints every scenario with each client's expected outcome, resolved for this Node: what the specs assert", async () => {
       const { code, out } = await cli('catalog', '--json');
       expect(code).to.equal(0);
-      expect(JSON.parse(out)).to.deep.equal(
-        SCENARIOS.map(({ id, family, title, cause, fix, expect: verdict }) => ({ id, family, title, cause, fix, expect: verdict })),
+      const catalog = JSON.parse(out) as { node: string; openssl: string; scenarios: Array<Record<string, unknown>> };
+      expect({ node: catalog.node, openssl: catalog.openssl }).to.deep.equal({ node: process.version, openssl: process.versions.openssl });
+      expect(catalog.scenarios).to.deep.equal(
+        SCENARIOS.map((scenario) => {
+          const { id, family, title, cause, fix, expect: verdict } = scenario;
+          const { cases, tools, startup } = resolveScenario(scenario, RUNNING);
+          return JSON.parse(JSON.stringify({ id, family, title, cause, fix, expect: verdict, cases, tools, ...(startup ? { startup } : {}) })) as Record<string, unknown>;
+        }),
       );
+      const expired = catalog.scenarios.find((s) => s.id === 'expired-leaf') as { cases: ResolvedCase[]; tools: { broken: Record<string, unknown> } };
+      expect(expired.cases[0]?.outcomes['TLSv1.3']?.['tls.connect']).to.deep.equal({ kind: 'fails', code: 'CERT_HAS_EXPIRED', message: 'certificate has expired' });
+      expect(expired.tools.broken.curl).to.deep.equal({ default: { kind: 'curl', exit: 60, error: 'SSL certificate problem: certificate has expired' } });
     });
 
     it('--family trust lists only the trust scenarios', async () => {
       const { out } = await cli('catalog', '--json', '--family', 'trust');
-      const ids = (JSON.parse(out) as Array<{ id: string; family: string }>).map((s) => s.family);
-      expect(ids.length).to.be.greaterThan(0);
-      expect(new Set(ids)).to.deep.equal(new Set(['trust']));
+      const families = (JSON.parse(out) as { scenarios: Array<{ id: string; family: string }> }).scenarios.map((s) => s.family);
+      expect(families.length).to.be.greaterThan(0);
+      expect(new Set(families)).to.deep.equal(new Set(['trust']));
+    });
+
+    it('--versions lists the outcomes that differ between the documented Node lines, and counts them', async () => {
+      const { code, out } = await cli('catalog', '--versions');
+      expect(code).to.equal(0);
+      expect(out).to.include("rsa-1024-leaf tls.connect TLSv1.3:\n    Node 20: ok\n    Node 22: ok\n    Node 24: UNSPECIFIED: 'EE certificate key too weak'\n");
+      expect(out.trimEnd().split('\n').at(-1)).to.match(/^\d+ outcomes differ across Node 20, Node 22, Node 24, Node 26$/);
     });
 
     it('an unknown family is one line on stderr and exit code 2', async () => {

@@ -9,6 +9,7 @@ import {
   SERVER_BACKEND_NAMES,
   ServerStartError,
   UnknownBackend,
+  type ServerBackendName,
   containerBackend,
   containerClockDiffers,
   Unsupported,
@@ -20,9 +21,8 @@ import {
 } from '../harness/index.ts';
 import { findExecutable, startChild } from '../harness/servers/child.ts';
 import { ephemeralRange, freePort } from '../harness/servers/ports.ts';
-import { TLS_VERSIONS, only } from './support/runtime.ts';
-import { skipCurrentTest } from './support/backend.ts';
-import { expectSuccess } from './support/expectations.ts';
+import { OK } from '../harness/expect.ts';
+import { TLS_VERSIONS, expectResult, itNeeds, itUnless, only } from './support/runner.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
@@ -43,17 +43,17 @@ function mocha(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: num
   });
 }
 
+/** Why each backend cannot run here (its program is not installed, no Docker daemon), decided before the tests are. */
+const unavailable = new Map(await Promise.all(SERVER_BACKEND_NAMES.map(async (name) => [name, await SERVER_BACKENDS[name].unavailable?.()] as const)));
+
 /**
- * Skip (pending, with the reason) when the backend's program is not installed, unless TLS_HARNESS_REQUIRE_TOOLS=1;
+ * `it` for a backend: pending when the backend's program is not installed (failing under TLS_HARNESS_REQUIRE_TOOLS=1),
  * and, for the container, when the clock is faked (the container would not share it: containerClockDiffers).
  */
-async function requireBackend(name: keyof typeof SERVER_BACKENDS): Promise<void> {
+function itOnBackend(name: ServerBackendName, title: string, test: Mocha.AsyncFunc): void {
   const clock = name === 'container' ? containerClockDiffers() : undefined;
-  if (clock) skipCurrentTest(clock);
-  const unavailable = await SERVER_BACKENDS[name].unavailable?.();
-  if (!unavailable) return;
-  if (process.env.TLS_HARNESS_REQUIRE_TOOLS === '1') throw new Error(`${unavailable}, and TLS_HARNESS_REQUIRE_TOOLS=1`);
-  skipCurrentTest(unavailable);
+  if (clock !== undefined) itUnless(clock, title, test);
+  else itNeeds(unavailable.get(name), title, test);
 }
 
 describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx|container', () => {
@@ -70,8 +70,8 @@ describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx|container', () 
   });
 
   describe('a scenario a backend cannot express is pending, with the reason in its title (mocha JSON reporter)', () => {
-    // specs/fixtures/unsupported-backend.fixture.ts: one backend that refuses every recipe (Unsupported), one that
-    // serves but reports no server events; a test and a before hook use the refused endpoint.
+    // specs/fixtures/unsupported-backend.fixture.ts: one backend that refuses every recipe, one that serves but lacks
+    // server events; tests that need what they cannot do are registered pending when they are defined.
     let report: { stats: { passes: number; pending: number; failures: number }; pending: { fullTitle: string }[] };
     before(async function () {
       this.timeout(20_000);
@@ -86,8 +86,6 @@ describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx|container', () 
       expect(report.pending.map((test) => test.fullTitle)).to.deep.equal([
         'fixture uses the unsupported endpoint — pending: healthy on refusing: it cannot serve this (fixture)',
         "fixture asks for the server's view — pending: the server's view on mute: it reports no events (fixture)",
-        'fixture a before hook that needs the unsupported endpoint a test of that describe — pending: healthy on refusing: it cannot serve this (fixture)',
-        'fixture a before hook that needs the unsupported endpoint a nested describe a nested test — pending: healthy on refusing: it cannot serve this (fixture)',
       ]);
     });
     it('TLS_HARNESS_SERVER with an unknown name stops the run before any test, with that error', async function () {
@@ -127,11 +125,10 @@ describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx|container', () 
   for (const name of ['openssl', 'nginx', 'container'] as const) {
     describe(`${name}: ${name === 'container' ? 'nginx in a container (testcontainers, host network)' : 'a child process'} on 127.0.0.1`, () => {
       for (const version of TLS_VERSIONS) {
-        it(`serves healthy over ${version}: the success line (scenario, protocol), and is gone after close()`, async () => {
-          await requireBackend(name);
+        itOnBackend(name, `serves healthy over ${version}: the success line (scenario, protocol), and is gone after close()`, async () => {
           const endpoint = await startEndpoint('healthy', { backend: SERVER_BACKENDS[name] });
           try {
-            expectSuccess(await endpoint.probe('tls.connect', only(version)), endpoint, version);
+            expectResult(await endpoint.probe('tls.connect', only(version)), OK, endpoint, version);
           } finally {
             await endpoint.close();
           }
@@ -157,8 +154,7 @@ describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx|container', () 
       return stdout.split('\n').filter((line) => line !== '');
     };
 
-    it('a server that exits at start-up: ServerStartError with nginx\'s words, and its container is removed', async () => {
-      await requireBackend('container');
+    itOnBackend('container', "a server that exits at start-up: ServerStartError with nginx's words, and its container is removed", async () => {
       const error: unknown = await startEndpoint('key-certificate-mismatch', { backend: containerBackend }).then(
         async (endpoint) => endpoint.close(),
         (thrown: unknown) => thrown,
@@ -176,9 +172,8 @@ describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx|container', () 
       expect(await containerPids(label)).to.deep.equal([]);
     });
 
-    it('a run with a failing spec and an endpoint it never closed leaves no container (close in after, docker rm at exit)', async function () {
+    itOnBackend('container', 'a run with a failing spec and an endpoint it never closed leaves no container (close in after, docker rm at exit)', async function () {
       this.timeout(60_000);
-      await requireBackend('container');
       const { code, stdout, stderr } = await mocha(['--reporter', 'json', 'specs/fixtures/container-cleanup.fixture.ts'], { TLS_HARNESS_REQUIRE_TOOLS: '' });
       const pid = /^pid=(\d+)$/m.exec(stdout)?.[1];
       expect(pid, stdout + stderr).to.be.a('string');
@@ -187,7 +182,8 @@ describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx|container', () 
       expect(await containerPids()).to.not.include(pid);
     });
 
-    it('without a reachable Docker daemon: unavailable, naming DOCKER_HOST (its specs are then pending with that reason)', async function () {
+    const cannotTell = findExecutable('docker') ? (findExecutable('nginx', '/usr/sbin/nginx') ? undefined : 'nginx is not installed') : 'the docker CLI is not installed';
+    itNeeds(cannotTell, 'without a reachable Docker daemon: unavailable, naming DOCKER_HOST (its specs are then pending with that reason)', async function (this: Mocha.Context) {
       this.timeout(20_000);
       const socket = join(REPO, '.cache', 'no-such-docker.sock');
       const { stdout } = await run(
@@ -195,7 +191,6 @@ describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx|container', () 
         ['--import', 'tsx', '--input-type=module', '-e', "import { containerBackend } from './harness/index.ts'; console.log(await containerBackend.unavailable());"],
         { cwd: REPO, env: { ...process.env, DOCKER_HOST: `unix://${socket}` } },
       );
-      if (stdout.startsWith('the docker CLI is not installed') || stdout.startsWith('nginx is not installed')) return skipCurrentTest(stdout.trim());
       expect(stdout).to.match(new RegExp(`^no Docker daemon is reachable \\(DOCKER_HOST=unix://${socket.replace(/[.]/g, '\\.')}\\): `));
     });
   });
@@ -222,13 +217,12 @@ describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx|container', () 
     });
   });
 
-  describe('starting a child server', () => it('a child server that cannot bind its port fails loudly with its own words (no retry)', async () => {
-    await requireBackend('openssl');
+  describe('starting a child server', () => itOnBackend('openssl', 'a child server that cannot bind its port fails loudly with its own words (no retry)', async () => {
     const occupied = net.createServer();
     await new Promise<void>((resolve) => occupied.listen(0, '127.0.0.1', () => resolve()));
     const { port } = occupied.address() as net.AddressInfo;
     try {
-      const command = (await findExecutable('openssl')) ?? 'openssl';
+      const command = (findExecutable('openssl')) ?? 'openssl';
       const error: unknown = await startChild({
         name: 'openssl s_server',
         command,

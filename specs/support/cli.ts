@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main, type CommandContext } from '../../harness/cli/main.ts';
+export { findExecutable } from '../../harness/servers/child.ts';
 import type { Io } from '../../harness/cli/io.ts';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -112,33 +113,6 @@ export async function runBin(args: string[], timeoutMs = 20_000): Promise<CliRun
   const { code } = await bin.exited;
   clearTimeout(timer);
   return { code: code ?? -1, out: bin.stdout(), err: bin.stderr() };
-}
-
-/** The first executable of `names` on PATH (or given as an absolute path), or undefined. */
-export function findExecutable(...names: string[]): string | undefined {
-  for (const name of names) {
-    const candidates = name.startsWith('/') ? [name] : (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, name));
-    for (const candidate of candidates) {
-      try {
-        accessSync(candidate, constants.X_OK);
-        return candidate;
-      } catch {
-        // next
-      }
-    }
-  }
-  return undefined;
-}
-
-/**
- * Skip the running spec (pending) when `tool` is missing, saying why in its title — unless TLS_HARNESS_REQUIRE_TOOLS=1
- * (CI), where a missing tool fails the spec instead.
- */
-export function requireTool(context: Mocha.Context, tool: string | undefined, why: string): void {
-  if (tool) return;
-  if (process.env.TLS_HARNESS_REQUIRE_TOOLS === '1') throw new Error(`${why}, and TLS_HARNESS_REQUIRE_TOOLS=1`);
-  if (context.test) context.test.title += ` — pending: ${why}`;
-  context.skip();
 }
 
 /** The harness's temp dirs (tls-harness-*) that exist right now: a command must leave none behind. */

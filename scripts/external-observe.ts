@@ -1,6 +1,6 @@
 /**
- * What curl, openssl s_client and Python's ssl module do against scenarios: the raw material for a row of the table
- * in specs/external-clients.spec.ts. For each scenario (all, or the ids given), as declared and with its fix, each
+ * What curl, openssl s_client and Python's ssl module do against scenarios: the raw material for the `tools` row of
+ * a scenario's declaration. For each scenario (all, or the ids given), as declared and with its fix, each
  * tool over TLS 1.3, TLS 1.2 and its default version (or the scenario's own versions), normalized as the spec
  * compares them. Where all versions agree, one line.
  *
@@ -9,7 +9,8 @@
 import type { SecureVersion } from 'node:tls';
 import { SCENARIOS, scenarioMaterial, startEndpoint, type Endpoint } from '../harness/index.ts';
 import type { ExternalOutcome } from '../harness/outcome.ts';
-import { EXTERNAL_PROBES, EXTERNAL_PROBE_NAMES, externalClient, nodeOnlyOptions, type ExternalClient } from '../harness/probes/external/index.ts';
+import { clientNeeds } from '../harness/features.ts';
+import { EXTERNAL_PROBES, EXTERNAL_PROBE_NAMES, externalClient, type ExternalClient } from '../harness/probes/external/index.ts';
 
 const ids = process.argv.slice(2);
 const scenarios = SCENARIOS.filter((s) => ids.length === 0 || ids.includes(s.id));
@@ -29,8 +30,8 @@ for (const scenario of scenarios) {
     }
     endpoints.push(endpoint);
     const own = endpoint.clientOptions();
-    const nodeOnly = nodeOnlyOptions(own);
-    if (nodeOnly.length > 0) console.log(`## ${label}: the client sets ${nodeOnly.join(', ')} (Node only; probed without it)`);
+    const needs = clientNeeds(own).filter((need) => EXTERNAL_PROBE_NAMES.some((tool) => EXTERNAL_PROBES[tool].lacks[need.feature] !== undefined));
+    if (needs.length > 0) console.log(`## ${label}: ${needs.map((need) => need.says).join('; ')} (a tool lacks it; probed without it)`);
     const versions: Array<SecureVersion | 'default' | 'scenario'> = own.minVersion || own.maxVersion ? ['scenario'] : ['TLSv1.3', 'TLSv1.2', 'default'];
     for (const version of versions) {
       const pin = version === 'default' || version === 'scenario' ? {} : { minVersion: version, maxVersion: version };

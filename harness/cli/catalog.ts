@@ -1,19 +1,22 @@
 import { parseArgs } from 'node:util';
 import { FAMILIES, type Family } from '../scenario.ts';
 import { SCENARIOS } from '../scenarios/index.ts';
+import { table } from './args.ts';
 import { UsageError } from './errors.ts';
 import type { Io } from './io.ts';
-import { readAllObservations, nodeMajor } from '../catalog/observations.ts';
-import { versionDifferences } from '../catalog/render.ts';
+import { lineDifferences, resolveScenario } from '../catalog/evaluate.ts';
+import { NODE_LINES, RUNNING, lineName } from '../facts.ts';
 
 export const CATALOG_HELP = `Usage: tls-harness catalog [--json] [--family NAME] [--versions]
 
 List every scenario: family, id, title and what a strict client must do (accept / reject).
 
 Options:
-  --json          one JSON array of { id, family, title, cause, fix, expect }
+  --json          one JSON object: { node, openssl, scenarios: [{ id, family, title, cause, fix, expect, cases, tools,
+                  startup? }] } — each scenario's expected outcome for every Node client, case by case, per TLS
+                  version, and for curl, openssl s_client and Python, resolved for this Node (what the specs assert)
   --family NAME   only this family (${FAMILIES.join(', ')})
-  --versions      where Node majors disagree, from the recorded runs in docs/observations/
+  --versions      the outcomes that differ between the documented Node lines (${NODE_LINES.map((line) => line.node).join(', ')})
   -h, --help      show this help
 `;
 
@@ -37,26 +40,25 @@ export async function catalogCommand(argv: string[], io: Io): Promise<number> {
   }
   const scenarios = SCENARIOS.filter((s) => values.family === undefined || s.family === values.family);
   if (values.versions) {
-    const runs = await readAllObservations();
-    const differences = versionDifferences(scenarios, runs);
-    io.out(`${differences.join('\n')}${differences.length ? '\n' : ''}`);
-    io.out(`${differences.length} outcomes differ across Node ${runs.map(nodeMajor).join(', ') || '(no recorded runs)'}\n`);
+    const differences = lineDifferences(scenarios);
+    for (const d of differences) {
+      io.out(`${d.scenario}${d.case === null ? '' : ` (${d.case})`} ${d.probe} ${d.version}:\n`);
+      for (const [line, outcome] of Object.entries(d.lines)) io.out(`    ${line}: ${outcome}\n`);
+    }
+    io.out(`${differences.length} outcomes differ across ${NODE_LINES.map(lineName).join(', ')}\n`);
     return 0;
   }
   if (values.json) {
-    const rows = scenarios.map(({ id, family, title, cause, fix, expect }) => ({ id, family, title, cause, fix, expect }));
-    io.out(`${JSON.stringify(rows, null, 2)}\n`);
+    const rows = scenarios.map((scenario) => {
+      const { id, family, title, cause, fix, expect } = scenario;
+      const { cases, tools, startup } = resolveScenario(scenario, RUNNING);
+      return { id, family, title, cause, fix, expect, cases, tools, ...(startup ? { startup } : {}) };
+    });
+    io.out(`${JSON.stringify({ node: process.version, openssl: process.versions.openssl, scenarios: rows }, null, 2)}\n`);
     return 0;
   }
   io.out(table(['FAMILY', 'ID', 'STRICT CLIENT', 'TITLE'], scenarios.map((s) => [s.family, s.id, s.expect, s.title])));
   const failures = scenarios.filter((s) => s.expect === 'reject').length;
   io.out(`\n${scenarios.length} scenarios (${failures} a strict client must reject)\n`);
   return 0;
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ');
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
 }

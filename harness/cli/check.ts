@@ -7,9 +7,12 @@ import { delimiter, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { certificate } from '../../certs/index.ts';
 import { HOST, scenarioMaterial, startEndpoint, type Endpoint } from '../endpoint.ts';
-import { defineScenario, type Scenario, type Verdict } from '../scenario.ts';
+import { OK } from '../expect.ts';
+import { ALL_OK } from '../expect-tools.ts';
+import { defineScenario, pems, type Scenario, type Verdict } from '../scenario.ts';
 import { parseCount, parseSeconds, selectScenarios, watchForStop } from './args.ts';
-import { CLIENT_ENVIRONMENT, isAscii, settingsBeyondTrust } from './client-settings.ts';
+import { stubCannotBeGraded } from './client-settings.ts';
+import type { ClientOptions } from '../probes/options.ts';
 import { UsageError } from './errors.ts';
 import { hostArgument, startFleet, writeClientFiles, type Fleet, type Served } from './fleet.ts';
 import type { Io } from './io.ts';
@@ -82,8 +85,10 @@ const canaryScenario: Scenario = defineScenario({
   expect: 'accept',
   async setup(pki) {
     const leaf = await certificate(CANARY_NAME).serverAuth().dns(CANARY_NAME).issuedBy(await pki.intermediateCa()).build();
-    return { server: { chain: [leaf, await pki.intermediateCa()] }, client: { trust: [await pki.rootCa()], servername: CANARY_NAME } };
+    return { server: { chain: [leaf, await pki.intermediateCa()] }, client: { ca: pems(await pki.rootCa()), servername: CANARY_NAME } };
   },
+  node: [{ expect: OK }],
+  tools: ALL_OK,
 });
 
 function defaultJobs(): number {
@@ -131,7 +136,7 @@ export async function checkCommand(argv: string[], io: Io, context: CommandConte
       runStub(
         command,
         [hostArgument(endpoint), String(endpoint.port), ...(ca ? [ca] : [])],
-        stubEnvironment(id, timeoutMs, endpoint.clientOptions().timeoutMs),
+        stubEnvironment(id, timeoutMs, endpoint.clientOptions()),
         timeoutMs,
         abort.signal,
       );
@@ -207,31 +212,10 @@ interface Plan {
 
 /** Decide whether a stub's verdict on this scenario would mean what the scenario's verdict means. */
 function plan(served: Served, skipped: ReadonlySet<string>): Plan {
-  const { scenario, client, endpoint } = served;
+  const { scenario, endpoint } = served;
   if (skipped.has(scenario.id)) return { served, skip: 'skipped on the command line (--skip)' };
   if (!endpoint) return { served, skip: `the server cannot start (${served.startError}): there is nothing to connect to` };
-  const settings = settingsBeyondTrust(client);
-  if (settings.length > 0) return { served, skip: `${settings.join('; ')}: a stub gets only host, port and CA bundle` };
-  const fixedCrl = served.material.fixed?.client?.crl;
-  if (client.crl === undefined && fixedCrl !== undefined) {
-    // revoked-no-crl: the certificate names no CRL distribution point or OCSP responder, so the revocation is
-    // knowable only from the CRLs its fix hands the client — nothing a client given host, port and CA can reach.
-    return {
-      served,
-      skip: `the certificate's revocation is known only from the ${fixedCrl.length} CRL(s) its fix gives the client: a stub gets only host, port and CA bundle`,
-    };
-  }
-  const name = endpoint.servername;
-  if (name !== undefined && !isAscii(name)) {
-    return { served, skip: `the host name ${name} is not ASCII: whether it fails depends on whether the client converts it to its A-label (punycode) first` };
-  }
-  if (name !== undefined && name.endsWith('.') && served.material.server.sni !== undefined) {
-    return {
-      served,
-      skip: `the server picks its certificate by SNI and the host name ${name} ends in a dot: the verdict depends on whether the client sends the dot in SNI (Node does; RFC 6066 says not to)`,
-    };
-  }
-  return { served, skip: undefined };
+  return { served, skip: stubCannotBeGraded(scenario, served.material) };
 }
 
 function needsAddress(host: string): boolean {
@@ -242,11 +226,11 @@ function needsAddress(host: string): boolean {
  * The stub's environment. Its own timeout (TLS_HARNESS_TIMEOUT) is half of check's, or the scenario client's timeout
  * where the scenario declares a shorter one (a server that never answers: no need to wait seconds for that).
  */
-function stubEnvironment(id: string, timeoutMs: number, scenarioTimeoutMs: number | undefined): NodeJS.ProcessEnv {
-  const stubTimeoutMs = Math.min(Math.max(500, timeoutMs / 2), scenarioTimeoutMs ?? Infinity);
+function stubEnvironment(id: string, timeoutMs: number, client: ClientOptions): NodeJS.ProcessEnv {
+  const stubTimeoutMs = Math.min(Math.max(500, timeoutMs / 2), client.timeoutMs ?? Infinity);
   return {
     ...process.env,
-    ...CLIENT_ENVIRONMENT[id],
+    ...Object.fromEntries(Object.entries(client.env ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === 'string')),
     TLS_HARNESS_ADDRESS: HOST,
     TLS_HARNESS_TIMEOUT: String(stubTimeoutMs / 1000),
     TLS_HARNESS_SCENARIO: id,

@@ -1,61 +1,36 @@
-import type { ClientSetup } from '../scenario.ts';
+import { clientNeeds, type ClientFeature, type Lacks } from '../features.ts';
+import type { ScenarioMaterial } from '../scenario.ts';
+import type { Scenario } from '../scenario.ts';
 
 /**
- * Settings a scenario's client runs with that the scenario's material does not declare: the process environment.
- * node-tls-reject-unauthorized-0 is an expired certificate met by a client whose process has
- * NODE_TLS_REJECT_UNAUTHORIZED=0; `check` reproduces that in the stub's environment (a Node stub that relies on
- * the default of rejectUnauthorized then accepts, one that passes `rejectUnauthorized: true` still rejects).
+ * What a client given only a host, a port, a CA bundle, a timeout and an environment cannot be (the trytls stub
+ * convention of `check`, and a user reading `serve`'s list): every other client feature a scenario's verdict needs.
  */
-export const CLIENT_ENVIRONMENT: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  'node-tls-reject-unauthorized-0': { NODE_TLS_REJECT_UNAUTHORIZED: '0' },
+export const STUB_LACKS: Lacks<ClientFeature, never> = {
+  'client-certificate': 'a stub gets only host, port and CA bundle',
+  crl: 'a stub gets only host, port and CA bundle',
+  'min-version': 'a stub gets only host, port and CA bundle',
+  'max-version': 'a stub gets only host, port and CA bundle',
+  ciphers: 'a stub gets only host, port and CA bundle',
+  alpn: 'a stub gets only host, port and CA bundle',
+  'min-dh-size': 'a stub gets only host, port and CA bundle',
+  'reject-unauthorized': 'a stub gets only host, port and CA bundle',
+  'identity-callback': 'a stub gets only host, port and CA bundle',
+  'partial-chain': 'a stub gets only host, port and CA bundle',
 };
 
-/**
- * The ClientSetup fields every client can be given: what to trust, which name to ask for, and how long to wait
- * (`timeoutMs`, which `check` passes on as the stub's TLS_HARNESS_TIMEOUT).
- */
-const PLAIN_FIELDS = new Set<string>(['trust', 'servername', 'timeoutMs']);
-
-/**
- * Why a client that is given only a host, a port and a CA bundle cannot reproduce this scenario's client: one reason
- * per client setting beyond those (a client certificate, CRLs, pinned versions…). Empty when it can.
- * A field this function does not know yet is reported by name, so a new ClientSetup field is never ignored.
- */
-export function settingsBeyondTrust(client: ClientSetup): string[] {
-  const reasons: string[] = [];
-  for (const [field, value] of Object.entries(client) as Array<[keyof ClientSetup, unknown]>) {
-    if (PLAIN_FIELDS.has(field) || value === undefined) continue;
-    reasons.push(describeSetting(field, client));
-  }
-  return reasons;
+/** The client settings the scenario's verdict assumes that a stub is not given, in words (empty: a stub can be graded). */
+export function settingsBeyondTrust(scenario: Scenario, material: ScenarioMaterial): string[] {
+  const declared = Object.entries(scenario.needs ?? {}).map(([feature, says]) => ({ feature: feature as ClientFeature, says: says as string }));
+  return [...clientNeeds(material.client, material.server), ...declared]
+    .filter((need) => STUB_LACKS[need.feature] !== undefined)
+    .map((need) => need.says);
 }
 
-function describeSetting(field: keyof ClientSetup, client: ClientSetup): string {
-  switch (field) {
-    case 'present':
-      return `the client presents a certificate (${client.present?.label})`;
-    case 'crl':
-      return `the client checks the chain against ${client.crl?.length} CRL(s)`;
-    case 'minVersion':
-      return `the client's lowest TLS version is ${client.minVersion}`;
-    case 'maxVersion':
-      return `the client's highest TLS version is ${client.maxVersion}`;
-    case 'ciphers':
-      return `the client offers only the ciphers ${client.ciphers}`;
-    case 'alpn':
-      return `the client offers ALPN ${client.alpn?.join(', ')}`;
-    case 'minDHSize':
-      return `the client demands DH groups of at least ${client.minDHSize} bits (minDHSize)`;
-    case 'rejectUnauthorized':
-      return `the client sets rejectUnauthorized: ${String(client.rejectUnauthorized)}`;
-    case 'checkServerIdentity':
-      return 'the client checks the server identity with a function of its own (checkServerIdentity)';
-    default:
-      return `the client is configured with ${String(field)}`;
-  }
-}
-
-/** Plain ASCII: what goes on the wire as SNI without a conversion the client may or may not make. */
-export function isAscii(name: string): boolean {
-  return /^[\x21-\x7e]*$/.test(name);
+/** Why a stub's verdict on this scenario would not mean what the scenario's verdict means, or undefined. */
+export function stubCannotBeGraded(scenario: Scenario, material: ScenarioMaterial): string | undefined {
+  const settings = settingsBeyondTrust(scenario, material);
+  if (settings.length > 0) return `${settings.join('; ')}: ${STUB_LACKS['client-certificate'] as string}`;
+  // The host name as the stub gets it: whether the verdict holds depends on how the client spells it on the wire.
+  return clientNeeds(material.client, material.server).find((need) => need.feature === 'unicode-host' || need.feature === 'trailing-dot-sni')?.says;
 }

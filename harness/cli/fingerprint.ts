@@ -1,14 +1,13 @@
 import { isIP } from 'node:net';
 import { once } from '../../certs/memo.ts';
-import { describeOutcome } from '../catalog/observe.ts';
 import { scenarioMaterial, startEndpoint } from '../endpoint.ts';
-import type { Outcome } from '../outcome.ts';
+import { describeOutcome, type Outcome } from '../outcome.ts';
 import { probeTlsConnect } from '../probes/tls-connect.ts';
 import type { ClientOptions, Target } from '../probes/options.ts';
 import type { Scenario } from '../scenario.ts';
 import { SCENARIOS } from '../scenarios/index.ts';
 import { captureChain, describeChain, firstCertificateDer, issuerDer, type CertificateInfo, type ChainCapture } from './chain.ts';
-import { CLIENT_ENVIRONMENT } from './client-settings.ts';
+import { clientNeeds, firstLack, type ClientFeature, type Lacks } from '../features.ts';
 
 /** The client settings diagnose can be given on the command line: the tls.connect options of the same names. */
 export type DiagnoseSettings = Pick<
@@ -138,15 +137,18 @@ export interface CatalogFingerprint {
   features: Map<string, string>;
 }
 
-/**
- * Why the scenario's client cannot be reproduced from diagnose's command line (so the scenario is no candidate):
- * a custom identity check, verification switched off, or a process environment.
- */
-export function notReproducible(scenario: Scenario, options: ClientOptions): string | undefined {
-  if (options.checkServerIdentity) return 'its client checks the server identity with a function of its own';
-  if (options.rejectUnauthorized === false) return 'its client switches verification off (rejectUnauthorized: false)';
-  if (CLIENT_ENVIRONMENT[scenario.id]) return `its client runs with ${Object.keys(CLIENT_ENVIRONMENT[scenario.id] ?? {}).join(', ')} set`;
-  return undefined;
+/** What diagnose's command line cannot give a client: its flags are the client settings it takes. */
+export const DIAGNOSE_LACKS: Lacks<ClientFeature, never> = {
+  'identity-callback': 'its client checks the server identity with a function of its own',
+  'reject-unauthorized': 'its client switches verification off (rejectUnauthorized: false)',
+  environment: 'its client runs with a process environment of its own',
+  'partial-chain': 'its client accepts a chain ending in a trusted intermediate (allowPartialTrustChain)',
+};
+
+/** Why the scenario's client cannot be reproduced from diagnose's command line (so the scenario is no candidate). */
+export function notReproducible(options: ClientOptions): string | undefined {
+  const needs = clientNeeds(options).filter((need) => need.feature !== 'reject-unauthorized' || options.rejectUnauthorized === false);
+  return firstLack(DIAGNOSE_LACKS, needs.map((need) => need.feature), undefined as never);
 }
 
 /** The settings diagnose would be given to act like the scenario's client (what the spec passes as flags). */
@@ -190,7 +192,7 @@ async function fingerprint(scenario: Scenario): Promise<CatalogFingerprint | und
   }
   try {
     const options = endpoint.clientOptions();
-    if (notReproducible(scenario, options)) return undefined;
+    if (notReproducible(options)) return undefined;
     const timeoutMs = material.server.behaviour === 'silent' ? (options.timeoutMs ?? SILENT_TIMEOUT_MS) : FINGERPRINT_TIMEOUT_MS;
     const observation = await observe({ host: endpoint.host, port: endpoint.port }, settingsOf(options), timeoutMs);
     return { scenario, observation, features: features(observation) };

@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { HOST, scenarioMaterial, startEndpoint, type Endpoint } from '../endpoint.ts';
-import { normalizeMessage } from '../catalog/observe.ts';
+import { normalizeMessage } from '../outcome.ts';
 import type { ClientSetup, Scenario, ScenarioMaterial } from '../scenario.ts';
 
 /** The PEM files a client of one endpoint needs, by role; absent where the scenario has none. */
@@ -82,9 +82,9 @@ async function serve(scenario: Scenario, dir: string): Promise<Served> {
 
 export async function writeClientFiles(id: string, client: ClientSetup, dir: string): Promise<ClientFiles> {
   const pems: Array<[keyof ClientFiles, string, string | undefined]> = [
-    ['ca', 'ca', client.trust.length > 0 ? client.trust.map((c) => c.certPem).join('') : undefined],
-    ['clientCert', 'client-cert', client.present?.certPem],
-    ['clientKey', 'client-key', client.present?.keyPem],
+    ['ca', 'ca', client.ca && client.ca.length > 0 ? client.ca.join('') : undefined],
+    ['clientCert', 'client-cert', client.cert],
+    ['clientKey', 'client-key', client.key],
     ['crl', 'crl', client.crl && client.crl.length > 0 ? client.crl.join('') : undefined],
   ];
   const files: ClientFiles = {};

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parsePort, selectScenarios, table, watchForStop } from './args.ts';
-import { CLIENT_ENVIRONMENT, settingsBeyondTrust } from './client-settings.ts';
+import { settingsBeyondTrust } from './client-settings.ts';
 import { UsageError } from './errors.ts';
 import { startFleet, type Fleet, type Served } from './fleet.ts';
 import { startIndexServer, type IndexServer, type ServeEntry } from './index-page.ts';
@@ -88,11 +88,11 @@ export async function serveCommand(argv: string[], io: Io, context: CommandConte
 }
 
 function entry(served: Served): ServeEntry {
-  const { scenario, endpoint, files, client } = served;
+  const { scenario, endpoint, files, client, material } = served;
   const base = { id: scenario.id, family: scenario.family, title: scenario.title, expect: scenario.expect };
   if (!endpoint) return { ...base, error: served.startError ?? 'the server did not start' };
-  const settings = settingsBeyondTrust(client);
-  const environment = CLIENT_ENVIRONMENT[scenario.id];
+  const settings = settingsBeyondTrust(scenario, material);
+  const environment = client.env && Object.fromEntries(Object.entries(client.env).map(([name, value]) => [name, typeof value === 'string' ? value : '<a PEM file>']));
   return {
     ...base,
     host: endpoint.host,

@@ -231,7 +231,9 @@ export class CertificateBuilder {
       extensions.push(extension('2.5.29.15', true, der.namedBits(bits)));
     }
     if (this.extendedKeyUsages) {
-      extensions.push(extension('2.5.29.37', false, der.sequence(...this.extendedKeyUsages.map((u) => der.oid(EXTENDED_KEY_USAGE_OIDS[u])))));
+      extensions.push(
+        extension('2.5.29.37', false, der.sequence(...this.extendedKeyUsages.map((u) => der.oid(EXTENDED_KEY_USAGE_OIDS[u])))),
+      );
     }
     if (this.altNames.length > 0) {
       // GeneralNames ::= SEQUENCE OF GeneralName (10,000 of them in the oversize-certificate scenario).
@@ -315,7 +317,13 @@ function nameDer(name: string): Uint8Array {
 }
 
 /** A Credential whose parsed `certificate` is made on first access. */
-export function credential(label: string, certificateDer: Uint8Array, subjectDer: Uint8Array, key: KeyPair, serialNumber: string): Credential {
+export function credential(
+  label: string,
+  certificateDer: Uint8Array,
+  subjectDer: Uint8Array,
+  key: KeyPair,
+  serialNumber: string,
+): Credential {
   let parsed: x509.X509Certificate | undefined;
   let certPem: string | undefined;
   return {

@@ -95,7 +95,7 @@ export function namedBits(bits: number[]): Der {
   const bytes = new Uint8Array(Math.floor(highest / 8) + 1);
   for (const bit of bits) {
     const index = Math.floor(bit / 8);
-    bytes.set([(bytes[index] ?? 0) | (0x80 >> bit % 8)], index);
+    bytes.set([(bytes[index] ?? 0) | (0x80 >> (bit % 8))], index);
   }
   return bitString(bytes, 7 - (highest % 8));
 }

@@ -46,16 +46,28 @@ export const pki = {
   intermediateCa,
 
   /** A healthy server certificate for localhost, 127.0.0.1 and ::1, issued by the intermediate. */
-  serverLeaf: once(async () => localLeaf('localhost').issuedBy(await intermediateCa()).build()),
+  serverLeaf: once(async () =>
+    localLeaf('localhost')
+      .issuedBy(await intermediateCa())
+      .build(),
+  ),
 
   /** Like serverLeaf, but its validity ended yesterday. */
   expiredLeaf: once(async () =>
-    localLeaf('localhost').label('expired leaf').validDays(-30, -1).issuedBy(await intermediateCa()).build(),
+    localLeaf('localhost')
+      .label('expired leaf')
+      .validDays(-30, -1)
+      .issuedBy(await intermediateCa())
+      .build(),
   ),
 
   /** A valid certificate for a name the client does not connect to. */
   wrongHostLeaf: once(async () =>
-    certificate('wrong.host.example').serverAuth().dns('wrong.host.example').issuedBy(await intermediateCa()).build(),
+    certificate('wrong.host.example')
+      .serverAuth()
+      .dns('wrong.host.example')
+      .issuedBy(await intermediateCa())
+      .build(),
   ),
 
   /** A self-signed server certificate for localhost, made the way most tutorials make one: with `selfsigned`. */
@@ -80,15 +92,29 @@ export const pki = {
   /** A second, independent root that no client trusts, with its own intermediate and leaf. */
   untrustedRootCa,
   untrustedIntermediateCa,
-  untrustedLeaf: once(async () => localLeaf('localhost').issuedBy(await untrustedIntermediateCa()).build()),
+  untrustedLeaf: once(async () =>
+    localLeaf('localhost')
+      .issuedBy(await untrustedIntermediateCa())
+      .build(),
+  ),
 
   /** The CA a server trusts for client certificates (mutual TLS), and a client certificate it issued. */
   clientCa,
-  clientCert: once(async () => certificate('alice').clientAuth().issuedBy(await clientCa()).build()),
+  clientCert: once(async () =>
+    certificate('alice')
+      .clientAuth()
+      .issuedBy(await clientCa())
+      .build(),
+  ),
 
   /** A client certificate from a CA the server does not trust. */
   untrustedClientCa,
-  untrustedClientCert: once(async () => certificate('mallory').clientAuth().issuedBy(await untrustedClientCa()).build()),
+  untrustedClientCert: once(async () =>
+    certificate('mallory')
+      .clientAuth()
+      .issuedBy(await untrustedClientCa())
+      .build(),
+  ),
 };
 
 export type Pki = typeof pki;

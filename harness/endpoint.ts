@@ -100,7 +100,8 @@ async function probeWith(probe: ProbeName, target: Target, options: ClientOption
   const { env, ...rest } = options;
   if (env === undefined) return PROBES[probe](target, rest);
   const { checkServerIdentity, ...serializable } = rest;
-  if (checkServerIdentity) throw new Error('a client with its own environment runs in a child process: checkServerIdentity cannot go there');
+  if (checkServerIdentity)
+    throw new Error('a client with its own environment runs in a child process: checkServerIdentity cannot go there');
   const [outcome] = await probeInChild([{ probe, target, options: serializable }], env);
   if (!outcome) throw new Error('the probe child returned no outcome');
   return outcome;

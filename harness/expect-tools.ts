@@ -180,7 +180,12 @@ function quote(text: string): string {
   return `'${text}'`;
 }
 
-export function toolTitle(tool: string, expected: Failure | Succeeds, version: SecureVersion | undefined, clientCommonName?: string): string {
+export function toolTitle(
+  tool: string,
+  expected: Failure | Succeeds,
+  version: SecureVersion | undefined,
+  clientCommonName?: string,
+): string {
   const over = version ? ` over ${version}` : '';
   if (expected.kind === 'ok') {
     const negotiated = version ?? expected.over ?? 'TLSv1.3';
@@ -190,7 +195,8 @@ export function toolTitle(tool: string, expected: Failure | Succeeds, version: S
   }
   if (expected.kind === 'curl') return `${tool}${over} exits ${expected.exit}: ${quote(`curl: (${expected.exit}) ${expected.error}`)}`;
   if (expected.kind === 's_client') {
-    if (expected.code === 'PROBE_TIMEOUT') return `${tool}${over} is still waiting for the ServerHello when the harness kills it: it has no handshake timeout`;
+    if (expected.code === 'PROBE_TIMEOUT')
+      return `${tool}${over} is still waiting for the ServerHello when the harness kills it: it has no handshake timeout`;
     const parts = [
       ...(expected.verifyError ? [`verify error:num=${expected.verifyError}`] : []),
       ...(expected.alerts ?? []).map((alert) => `alert ${alert}`),
@@ -201,7 +207,8 @@ export function toolTitle(tool: string, expected: Failure | Succeeds, version: S
     return `${tool}${over} exits ${expected.exit ?? 1}${PHASE_WORDS[expected.phase] ?? ''}: ${parts.join(', ')}`;
   }
   const where = PHASE_WORDS[expected.phase] ?? '';
-  if (expected.code === 'NO_RESPONSE') return `${tool}${over} raises nothing: the handshake completes, then the connection ends without a response`;
+  if (expected.code === 'NO_RESPONSE')
+    return `${tool}${over} raises nothing: the handshake completes, then the connection ends without a response`;
   const wraps = expected.cause ? `, reason ${expected.cause.raises}` : '';
   return `${tool}${over} raises ${expected.raises}${where}: ${quote(expected.message)}${wraps}`;
 }
@@ -269,9 +276,15 @@ export function wanted(expected: Failure | Succeeds, context: AssertionContext):
       phase: expected.phase,
     };
   }
-  return { ok: false, raises: expected.raises, message: expected.message, phase: expected.phase, code: expected.code, cause: expected.cause };
+  return {
+    ok: false,
+    raises: expected.raises,
+    message: expected.message,
+    phase: expected.phase,
+    code: expected.code,
+    cause: expected.cause,
+  };
 }
-
 
 // ---- Cells shared by many scenarios --------------------------------------------------------------------------------
 
@@ -318,7 +331,11 @@ export const TOOLS_DROPPED_WITHOUT_ALERT: Pick<ToolRow, 'curl' | 'sClient' | 'py
 
 /** One verification failure, the same reason from all three tools (curl: 'SSL certificate problem: <reason>'). */
 export function certificateProblem(code: number, reason: string, alert: string): Pick<ToolRow, 'curl' | 'sClient' | 'python'> {
-  return { curl: curl(60, `SSL certificate problem: ${reason}`), sClient: sClientRejects(code, reason, alert), python: pythonRejects(reason) };
+  return {
+    curl: curl(60, `SSL certificate problem: ${reason}`),
+    sClient: sClientRejects(code, reason, alert),
+    python: pythonRejects(reason),
+  };
 }
 
 /** A host name mismatch: curl's own check, s_client's -verify_hostname/-verify_ip, Python's OpenSSL host check. */

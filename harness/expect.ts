@@ -193,7 +193,11 @@ export function when<A, B>(fact: FactName, then: Branch<A>, otherwise: Branch<B>
 }
 
 /** The messages Node 23.11+ appends a --use-system-ca hint to (FACTS.systemCaHint). */
-const HINTED_CODES: ReadonlySet<string> = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT']);
+const HINTED_CODES: ReadonlySet<string> = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+]);
 export const SYSTEM_CA_HINT = '; if the root CA is installed locally, try running Node.js with --use-system-ca';
 
 /** A failed chain verification: Node's code for the OpenSSL error, its reason as the message (plus the hint where due). */
@@ -271,8 +275,14 @@ export function alertInHandshake(alert: Alert): NodeExpect {
  * undici sees the server close the socket before it reads the alert (UND_ERR_SOCKET 'other side closed').
  */
 export function alertAfterSecureConnect(alert: Alert): NodeExpect {
-  const afterSecureConnect = byAlertName(alert, ({ code, reason }) => fails(code, openssl(reason, alert.number), { phase: 'after-secureConnect' }));
-  return perProbe({ 'tls.connect': afterSecureConnect, 'https.request': afterSecureConnect, fetch: fails('UND_ERR_SOCKET', 'other side closed') });
+  const afterSecureConnect = byAlertName(alert, ({ code, reason }) =>
+    fails(code, openssl(reason, alert.number), { phase: 'after-secureConnect' }),
+  );
+  return perProbe({
+    'tls.connect': afterSecureConnect,
+    'https.request': afterSecureConnect,
+    fetch: fails('UND_ERR_SOCKET', 'other side closed'),
+  });
 }
 
 /** The same alert over either version: after secureConnect over TLS 1.3, ending the handshake over TLS 1.2. */
@@ -340,9 +350,7 @@ export function secureConnection(authorized: boolean, details: { authorizationEr
 
 /** How a server meets key material it cannot use: a Node server throws, a child server exits with its own words. */
 export type Startup =
-  | { kind: 'throws'; code: string; message: string }
-  | { kind: 'exits'; output: string[] }
-  | { kind: 'serves'; failure: NodeExpect };
+  { kind: 'throws'; code: string; message: string } | { kind: 'exits'; output: string[] } | { kind: 'serves'; failure: NodeExpect };
 
 // ---- Titles --------------------------------------------------------------------------------------------------------
 
@@ -361,15 +369,20 @@ export function probeTitle(probe: ProbeName, result: NodeResult, version: Secure
   }
   if (result.kind === 'http') {
     const over = version ? ` over ${version}` : '';
-    const what = result.nginxPage !== undefined ? `nginx's HTTP ${result.status} page '${result.nginxPage}'` : `HTTP status ${result.status} (${STATUS_CODES[result.status] ?? ''})`;
+    const what =
+      result.nginxPage !== undefined
+        ? `nginx's HTTP ${result.status} page '${result.nginxPage}'`
+        : `HTTP status ${result.status} (${STATUS_CODES[result.status] ?? ''})`;
     return `${probe} completes the handshake${over} and reads ${what}`;
   }
   const note = result.note === undefined ? '' : ` (${result.note})`;
   if (probe === 'fetch') {
-    if (result.unwrapped !== undefined) return `fetch rejects with ${result.unwrapped}: ${describeMessage(result.message)} (no cause)${note}`;
+    if (result.unwrapped !== undefined)
+      return `fetch rejects with ${result.unwrapped}: ${describeMessage(result.message)} (no cause)${note}`;
     return `fetch rejects with TypeError 'fetch failed', cause ${result.code}: ${describeMessage(result.message)}${note}`;
   }
-  const verb = result.phase === 'call' ? 'throws' : result.phase === 'after-secureConnect' ? 'fails after secureConnect with' : 'fails with';
+  const verb =
+    result.phase === 'call' ? 'throws' : result.phase === 'after-secureConnect' ? 'fails after secureConnect with' : 'fails with';
   return `${probe} ${verb} ${result.code}: ${describeMessage(result.message)}${note}`;
 }
 
@@ -378,7 +391,8 @@ export function serverTitle(sees: ServerSees): string {
     const authorization = sees.authorizationError === undefined ? '' : `, authorizationError ${sees.authorizationError}`;
     return `the server's view: tlsClientError ${sees.code} ${describeMessage(sees.message)}${authorization}`;
   }
-  const authorization = sees.authorizationError === undefined ? ', no authorizationError' : `, authorizationError ${sees.authorizationError}`;
+  const authorization =
+    sees.authorizationError === undefined ? ', no authorizationError' : `, authorizationError ${sees.authorizationError}`;
   const peer = sees.peer === undefined ? ', no client certificate' : `, the client's subject CN=${sees.peer}`;
   return `the server's view: secureConnection with authorized === ${sees.authorized}${authorization}${peer}`;
 }
@@ -389,7 +403,8 @@ export function summary(result: NodeResult, probe: ProbeName): string {
     const as = result.as === undefined ? '' : ` as ${result.as}`;
     return result.unverified !== undefined ? `ok, unverified (${result.unverified})` : `ok${as}`;
   }
-  if (result.kind === 'http') return result.nginxPage !== undefined ? `HTTP ${result.status} '${result.nginxPage}'` : `HTTP ${result.status}`;
+  if (result.kind === 'http')
+    return result.nginxPage !== undefined ? `HTTP ${result.status} '${result.nginxPage}'` : `HTTP ${result.status}`;
   const where = result.phase === 'after-secureConnect' ? ' after secureConnect' : result.phase === 'call' ? ' (thrown by the call)' : '';
   if (probe === 'fetch' && result.unwrapped !== undefined) return `${result.unwrapped}: ${describeMessage(result.message)}`;
   return `${result.code ?? ''}: ${describeMessage(result.message)}${where}`;

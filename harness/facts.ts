@@ -98,7 +98,7 @@ export const FACTS = {
     },
   },
   fetchOffersH2: {
-    says: "fetch offers h2 in ALPN (undici 8: Node 26)",
+    says: 'fetch offers h2 in ALPN (undici 8: Node 26)',
     why:
       "undici 8 (Node 26) makes fetch's connector offer h2 besides http/1.1 in ALPN; up to undici 7 (Node 20–24) it " +
       'offers exactly http/1.1, whatever ALPNProtocols its connect options carry.',

@@ -48,15 +48,20 @@ export function clientNeeds(client: ClientOptions, server?: ServerRecipe): Need<
   if (client.ciphers !== undefined) need('ciphers', `the client offers only the ciphers ${client.ciphers}`);
   if (client.ALPNProtocols !== undefined) need('alpn', `the client offers ALPN ${client.ALPNProtocols.join(', ')}`);
   if (client.minDHSize !== undefined) need('min-dh-size', `the client demands DH groups of at least ${client.minDHSize} bits (minDHSize)`);
-  if (client.rejectUnauthorized !== undefined) need('reject-unauthorized', `the client sets rejectUnauthorized: ${String(client.rejectUnauthorized)}`);
+  if (client.rejectUnauthorized !== undefined)
+    need('reject-unauthorized', `the client sets rejectUnauthorized: ${String(client.rejectUnauthorized)}`);
   if (client.checkServerIdentity !== undefined) {
     need('identity-callback', 'the client checks the server identity with a function of its own (checkServerIdentity)');
   }
-  if (client.allowPartialTrustChain !== undefined) need('partial-chain', 'the client accepts a chain that ends in a trusted intermediate (allowPartialTrustChain)');
+  if (client.allowPartialTrustChain !== undefined)
+    need('partial-chain', 'the client accepts a chain that ends in a trusted intermediate (allowPartialTrustChain)');
   if (client.env !== undefined) need('environment', `the client runs with ${Object.keys(client.env).join(', ')} set`);
   const name = client.servername;
   if (name !== undefined && !isAscii(name)) {
-    need('unicode-host', `the host name ${name} is not ASCII: whether it fails depends on whether the client converts it to its A-label (punycode) first`);
+    need(
+      'unicode-host',
+      `the host name ${name} is not ASCII: whether it fails depends on whether the client converts it to its A-label (punycode) first`,
+    );
   }
   if (name !== undefined && name.endsWith('.') && server?.sni !== undefined) {
     need(

@@ -9,10 +9,7 @@ import { SCENARIOS, scenarioMaterial } from '../harness/index.ts';
 const started = performance.now();
 const loopAtStart = performance.eventLoopUtilization();
 let recipesDone = 0;
-await Promise.all([
-  buildAll().then(() => (recipesDone = performance.now())),
-  ...SCENARIOS.map((scenario) => scenarioMaterial(scenario)),
-]);
+await Promise.all([buildAll().then(() => (recipesDone = performance.now())), ...SCENARIOS.map((scenario) => scenarioMaterial(scenario))]);
 const done = performance.now();
 const mainThread = performance.eventLoopUtilization(loopAtStart).active;
 console.log(

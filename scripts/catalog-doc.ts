@@ -13,7 +13,9 @@ const CATALOG_FILE = fileURLToPath(new URL('../docs/CATALOG.md', import.meta.url
 
 const { values } = parseArgs({ options: { check: { type: 'boolean' } } });
 // The material says which tools cannot be given a scenario's client (a checkServerIdentity function…).
-const materials = new Map<string, ScenarioMaterial>(await Promise.all(SCENARIOS.map(async (s) => [s.id, await scenarioMaterial(s)] as const)));
+const materials = new Map<string, ScenarioMaterial>(
+  await Promise.all(SCENARIOS.map(async (s) => [s.id, await scenarioMaterial(s)] as const)),
+);
 const page = renderCatalog(SCENARIOS, materials);
 
 if (values.check) {

@@ -30,9 +30,12 @@ for (const scenario of scenarios) {
     }
     endpoints.push(endpoint);
     const own = endpoint.clientOptions();
-    const needs = clientNeeds(own).filter((need) => EXTERNAL_PROBE_NAMES.some((tool) => EXTERNAL_PROBES[tool].lacks[need.feature] !== undefined));
+    const needs = clientNeeds(own).filter((need) =>
+      EXTERNAL_PROBE_NAMES.some((tool) => EXTERNAL_PROBES[tool].lacks[need.feature] !== undefined),
+    );
     if (needs.length > 0) console.log(`## ${label}: ${needs.map((need) => need.says).join('; ')} (a tool lacks it; probed without it)`);
-    const versions: Array<SecureVersion | 'default' | 'scenario'> = own.minVersion || own.maxVersion ? ['scenario'] : ['TLSv1.3', 'TLSv1.2', 'default'];
+    const versions: Array<SecureVersion | 'default' | 'scenario'> =
+      own.minVersion || own.maxVersion ? ['scenario'] : ['TLSv1.3', 'TLSv1.2', 'default'];
     for (const version of versions) {
       const pin = version === 'default' || version === 'scenario' ? {} : { minVersion: version, maxVersion: version };
       cases.push({ label, version, client: externalClient(endpoint, pin) });
@@ -58,7 +61,9 @@ const labels = [...new Set(cases.map((c) => c.label))];
 for (const label of labels) {
   console.log(`## ${label}`);
   for (const [tool, results] of outcomes) {
-    const rows = cases.flatMap((c, index) => (c.label === label ? [{ version: c.version, text: describe(results[index] as ExternalOutcome) }] : []));
+    const rows = cases.flatMap((c, index) =>
+      c.label === label ? [{ version: c.version, text: describe(results[index] as ExternalOutcome) }] : [],
+    );
     const same = new Set(rows.map((r) => r.text)).size === 1;
     for (const row of same ? [{ version: 'all', text: rows[0]?.text ?? '' }] : rows) {
       console.log(`  ${tool.padEnd(16)} ${row.version.padEnd(8)} ${row.text}`);

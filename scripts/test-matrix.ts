@@ -418,17 +418,13 @@ async function runSuite(node: NodeBinary, timeoutMs: number): Promise<VersionRes
 
   const started = process.hrtime.bigint();
   // Its own process group, so a timeout or Ctrl-C ends mocha, its re-spawned child and any child of the specs.
-  const child = spawn(
-    node.bin,
-    [MOCHA_BIN, SPECS, '--reporter', 'json', '--reporter-option', `output=${jsonFile}`, '--require', HOOKS],
-    {
-      cwd: ROOT,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // This Node first on PATH too, so anything a spec starts by name is the same version.
-      env: { ...process.env, PATH: `${path.dirname(node.bin)}${path.delimiter}${process.env.PATH ?? ''}`, [MATRIX_ENV]: '1' },
-    },
-  );
+  const child = spawn(node.bin, [MOCHA_BIN, SPECS, '--reporter', 'json', '--reporter-option', `output=${jsonFile}`, '--require', HOOKS], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // This Node first on PATH too, so anything a spec starts by name is the same version.
+    env: { ...process.env, PATH: `${path.dirname(node.bin)}${path.delimiter}${process.env.PATH ?? ''}`, [MATRIX_ENV]: '1' },
+  });
   if (child.pid !== undefined) current = { pid: child.pid };
 
   const stderr = new LineSplitter((line) => {
@@ -532,7 +528,11 @@ function printFailures(result: VersionResult): void {
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  const line = (row: string[]): string => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+  const line = (row: string[]): string =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
   const [head = [], ...body] = rows;
   return [line(head), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(line)].join('\n');
 }
@@ -639,7 +639,8 @@ async function main(): Promise<number> {
     console.log(dim(`  ${node.version}, OpenSSL ${node.openssl}: ${how} in ${seconds(node.setupMs)} s (${path.relative(ROOT, node.bin)})`));
     const result = await runSuite(node, timeoutMs);
     const counts = result.counts;
-    const countText = counts === undefined ? 'no results' : `${counts.passing} passing, ${counts.failing} failing, ${counts.pending} pending`;
+    const countText =
+      counts === undefined ? 'no results' : `${counts.passing} passing, ${counts.failing} failing, ${counts.pending} pending`;
     const line = `  ${result.status === 'passed' ? green('✔') : red('✖')} ${result.version} (OpenSSL ${result.openssl}): ${countText} in ${result.testSeconds} s`;
     console.log(line);
     printFailures(result);

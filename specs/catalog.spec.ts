@@ -20,7 +20,8 @@ describe('the catalog: declarations, facts and documented Node lines', () => {
   it(`every scenario resolves, for every documented line and every server program: ${FACT_NAMES.length} facts, ${NODE_LINES.length} lines`, () => {
     for (const scenario of SCENARIOS) {
       for (const runtime of NODE_LINES) {
-        for (const backend of SERVER_BACKEND_NAMES) expect(() => resolveScenario(scenario, runtime, SERVER_BACKENDS[backend].software), scenario.id).to.not.throw();
+        for (const backend of SERVER_BACKEND_NAMES)
+          expect(() => resolveScenario(scenario, runtime, SERVER_BACKENDS[backend].software), scenario.id).to.not.throw();
       }
     }
   });

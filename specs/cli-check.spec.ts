@@ -5,7 +5,16 @@ import type { CheckResult } from '../harness/cli/check.ts';
 import { SCENARIOS } from '../harness/index.ts';
 import { stubCannotBeGraded } from '../harness/cli/client-settings.ts';
 import { itNeeds, loadMaterials, materialOf } from './support/runner.ts';
-import { REPO, activeResources, cli, expectNothingLeft, findExecutable, harnessTempDirs, muteWeakDhWarnings, type CliRun } from './support/cli.ts';
+import {
+  REPO,
+  activeResources,
+  cli,
+  expectNothingLeft,
+  findExecutable,
+  harnessTempDirs,
+  muteWeakDhWarnings,
+  type CliRun,
+} from './support/cli.ts';
 
 // `tls-harness check -- CMD ARGS…` runs CMD ARGS… <host> <port> [<ca-bundle>] once per scenario (a trytls client
 // stub), reads ACCEPT / REJECT / UNSUPPORTED from its last line and grades it against what a strict client must do.
@@ -95,8 +104,14 @@ const LAX_STUB: StubCase = {
 };
 
 function results(run: CliRun): { rows: CheckResult[]; summary: { passed: number; failed: number; skipped: number } } {
-  const lines = run.out.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-  return { rows: lines.slice(0, -1) as unknown as CheckResult[], summary: lines.at(-1) as { passed: number; failed: number; skipped: number } };
+  const lines = run.out
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return {
+    rows: lines.slice(0, -1) as unknown as CheckResult[],
+    summary: lines.at(-1) as { passed: number; failed: number; skipped: number },
+  };
 }
 
 const ids = (rows: CheckResult[], result: CheckResult['result']) => rows.filter((r) => r.result === result).map((r) => r.id);
@@ -128,10 +143,17 @@ describe('tls-harness check: any TLS client, graded against the catalog', functi
       };
       const missing = stubCase.missing?.();
       const exitCode = failed.length > 0 ? 1 : 0;
-      itNeeds(missing, `exits ${exitCode} and ends with {"passed":${passed.length},"failed":${failed.length},"skipped":${Object.keys(SKIPPED).length}}`, () => {
-        const { summary } = results(run());
-        expect({ code: run().code, summary }).to.deep.equal({ code: exitCode, summary: { passed: passed.length, failed: failed.length, skipped: Object.keys(SKIPPED).length } });
-      });
+      itNeeds(
+        missing,
+        `exits ${exitCode} and ends with {"passed":${passed.length},"failed":${failed.length},"skipped":${Object.keys(SKIPPED).length}}`,
+        () => {
+          const { summary } = results(run());
+          expect({ code: run().code, summary }).to.deep.equal({
+            code: exitCode,
+            summary: { passed: passed.length, failed: failed.length, skipped: Object.keys(SKIPPED).length },
+          });
+        },
+      );
 
       const failTitle = stubCase.failTitle ?? (failed.map((id) => `${id} (${stubCase.fails[id]})`).join(', ') || 'nothing');
       itNeeds(missing, `FAILs ${failTitle}: ${failed.length}${failed.length > 0 ? ', each a reject it ACCEPTed' : ''}`, () => {
@@ -142,12 +164,16 @@ describe('tls-harness check: any TLS client, graded against the catalog', functi
         }
       });
 
-      itNeeds(missing, `PASSes the other ${passed.length} scenarios, and SKIPs the ${Object.keys(SKIPPED).length} no stub is graded on, each with its reason`, () => {
-        const { rows } = results(run());
-        expect(ids(rows, 'PASS')).to.deep.equal(passed);
-        expect(ids(rows, 'SKIP')).to.deep.equal(SCENARIOS.filter((s) => s.id in SKIPPED).map((s) => s.id));
-        for (const row of rows.filter((r) => r.result === 'SKIP')) expect(row.reason, row.id).to.include(SKIPPED[row.id]);
-      });
+      itNeeds(
+        missing,
+        `PASSes the other ${passed.length} scenarios, and SKIPs the ${Object.keys(SKIPPED).length} no stub is graded on, each with its reason`,
+        () => {
+          const { rows } = results(run());
+          expect(ids(rows, 'PASS')).to.deep.equal(passed);
+          expect(ids(rows, 'SKIP')).to.deep.equal(SCENARIOS.filter((s) => s.id in SKIPPED).map((s) => s.id));
+          for (const row of rows.filter((r) => r.result === 'SKIP')) expect(row.reason, row.id).to.include(SKIPPED[row.id]);
+        },
+      );
     });
   }
 
@@ -166,7 +192,16 @@ describe('tls-harness check: any TLS client, graded against the catalog', functi
     });
 
     it('prints one line per scenario with the stub’s own words, then "N passed, M failed, K skipped"; exit 0 when nothing failed', async () => {
-      const run = await cli(['check', '--only', 'healthy,expired-leaf,revoked-no-crl', '--skip', 'revoked-no-crl', '--', process.execPath, stub('node.mjs')]);
+      const run = await cli([
+        'check',
+        '--only',
+        'healthy,expired-leaf,revoked-no-crl',
+        '--skip',
+        'revoked-no-crl',
+        '--',
+        process.execPath,
+        stub('node.mjs'),
+      ]);
       expect(run).to.deep.equal({
         code: 0,
         out:
@@ -178,20 +213,38 @@ describe('tls-harness check: any TLS client, graded against the catalog', functi
       });
     });
 
-    itNeeds(curl ? undefined : 'curl is not installed', 'a stub that honours no TLS_HARNESS_ADDRESS fails the canary, so the named-host scenarios are SKIPped, not mis-graded', async () => {
-      // Resolves a.b.example.test by DNS, finds nothing, and says REJECT: right for the wrong reason.
-      const script = 'curl -s -o /dev/null --cacert "$3" "https://$1:$2/" && echo ACCEPT || echo REJECT';
-      const run = await cli(['check', '--json', '--only', 'healthy,wildcard-too-deep', '--', 'sh', '-c', script, 'stub']);
-      const [healthy, deep] = results(run).rows;
-      expect(healthy).to.include({ id: 'healthy', result: 'PASS' });
-      expect(deep).to.include({ id: 'wildcard-too-deep', result: 'SKIP' });
-      expect(deep?.reason).to.match(/^the host is a\.b\.example\.test, and the stub did not accept the canary https:\/\/canary\.tls-harness\.test\/ \(REJECT\); it seems not to connect to TLS_HARNESS_ADDRESS/);
-    });
+    itNeeds(
+      curl ? undefined : 'curl is not installed',
+      'a stub that honours no TLS_HARNESS_ADDRESS fails the canary, so the named-host scenarios are SKIPped, not mis-graded',
+      async () => {
+        // Resolves a.b.example.test by DNS, finds nothing, and says REJECT: right for the wrong reason.
+        const script = 'curl -s -o /dev/null --cacert "$3" "https://$1:$2/" && echo ACCEPT || echo REJECT';
+        const run = await cli(['check', '--json', '--only', 'healthy,wildcard-too-deep', '--', 'sh', '-c', script, 'stub']);
+        const [healthy, deep] = results(run).rows;
+        expect(healthy).to.include({ id: 'healthy', result: 'PASS' });
+        expect(deep).to.include({ id: 'wildcard-too-deep', result: 'SKIP' });
+        expect(deep?.reason).to.match(
+          /^the host is a\.b\.example\.test, and the stub did not accept the canary https:\/\/canary\.tls-harness\.test\/ \(REJECT\); it seems not to connect to TLS_HARNESS_ADDRESS/,
+        );
+      },
+    );
 
     it('no verdict is a FAIL with the reason: a stub killed at --timeout (with what it started), one that prints no verdict; UNSUPPORTED is a SKIP', async () => {
       const nap = `${30 + (process.pid % 60)}.${Date.now() % 997}`; // a sleep no other process is doing
       const script = `case $TLS_HARNESS_SCENARIO in healthy) echo hello ;; expired-leaf) echo "not today" ; echo UNSUPPORTED ;; *) sleep ${nap} ;; esac`;
-      const run = await cli(['check', '--json', '--timeout', '1', '--only', 'healthy,expired-leaf,wrong-host', '--', 'sh', '-c', script, 'stub']);
+      const run = await cli([
+        'check',
+        '--json',
+        '--timeout',
+        '1',
+        '--only',
+        'healthy,expired-leaf,wrong-host',
+        '--',
+        'sh',
+        '-c',
+        script,
+        'stub',
+      ]);
       const rows = results(run).rows.map(({ id, result, reason, context }) => ({ id, result, reason, context }));
       expect({ code: run.code, rows }).to.deep.equal({
         code: 1,
@@ -207,9 +260,17 @@ describe('tls-harness check: any TLS client, graded against the catalog', functi
 
   describe('bad input: one line on stderr, exit code 2, nothing started', () => {
     const cases: Array<[string, string[], string]> = [
-      ['an unknown scenario id', ['--only', 'no-such-scenario', '--', 'true'], 'tls-harness: unknown scenario: no-such-scenario (see `tls-harness catalog`)\n'],
+      [
+        'an unknown scenario id',
+        ['--only', 'no-such-scenario', '--', 'true'],
+        'tls-harness: unknown scenario: no-such-scenario (see `tls-harness catalog`)\n',
+      ],
       ['a missing stub command', ['--', './stubs/no-such-stub.sh'], 'tls-harness: stub command not found: ./stubs/no-such-stub.sh\n'],
-      ['a stub that is not executable', ['--', './README.md'], 'tls-harness: stub command is not executable: ./README.md (chmod +x, or run it through its interpreter)\n'],
+      [
+        'a stub that is not executable',
+        ['--', './README.md'],
+        'tls-harness: stub command is not executable: ./README.md (chmod +x, or run it through its interpreter)\n',
+      ],
       ['no stub command at all', [], 'tls-harness: no stub command given: tls-harness check [options] -- CMD [ARGS…]\n'],
       ['a bad --timeout', ['--timeout', 'soon', '--', 'true'], 'tls-harness: --timeout must be a positive number of seconds, not "soon"\n'],
     ];

@@ -13,7 +13,10 @@ import { activeResources, cli, expectNothingLeft, harnessTempDirs, muteWeakDhWar
 /** Entries diagnose cannot tell apart: from the client's side, every observable is the same. */
 const INDISTINGUISHABLE: Array<{ ids: string[]; why: string }> = [
   { ids: ['healthy', 'revoked-no-crl'], why: 'without a CRL nothing shows that a certificate is revoked' },
-  { ids: ['ip-literal-vs-dns-san', 'no-sni-default-cert'], why: 'a client without SNI cannot see that the server has another certificate for a name' },
+  {
+    ids: ['ip-literal-vs-dns-san', 'no-sni-default-cert'],
+    why: 'a client without SNI cannot see that the server has another certificate for a name',
+  },
 ];
 
 /**
@@ -76,7 +79,10 @@ describe('tls-harness diagnose: which catalog entry is this endpoint?', function
     // Across processes too: the bin mints its own PKI and compares with that.
     wrongHost = await startEndpoint('wrong-host');
     await writeFile(join(dir, 'bin.ca.pem'), wrongHost.ca.join(''));
-    binRun = runBin(['diagnose', `https://127.0.0.1:${wrongHost.port}/`, '--servername', 'localhost', '--ca', join(dir, 'bin.ca.pem')], 60_000);
+    binRun = runBin(
+      ['diagnose', `https://127.0.0.1:${wrongHost.port}/`, '--servername', 'localhost', '--ca', join(dir, 'bin.ca.pem')],
+      60_000,
+    );
     const queue = SCENARIOS.filter((s) => !NO_ENDPOINT.includes(s.id));
     let next = 0;
     const worker = async () => {
@@ -105,13 +111,17 @@ describe('tls-harness diagnose: which catalog entry is this endpoint?', function
       const names = expectedNames(scenario.id);
       const group = INDISTINGUISHABLE.find((g) => g.ids.includes(scenario.id));
       let title = names.length === 1 ? `${scenario.id}: names ${names[0]}` : `${scenario.id}: cannot tell apart ${names.join(' and ')}`;
-      if (scenario.id in DIAGNOSED_AS_THEIR_SERVER) title += ' — its client cannot be reproduced from the command line, so its server is what is diagnosed';
+      if (scenario.id in DIAGNOSED_AS_THEIR_SERVER)
+        title += ' — its client cannot be reproduced from the command line, so its server is what is diagnosed';
       else if (group) title += ` — ${group.why}`;
       it(title, () => {
         const report = reports.get(scenario.id) as Report;
         expect(report, JSON.stringify(report)).to.have.property('match');
         expect(report.match.kind).to.equal(names.length === 1 ? 'one' : 'ambiguous');
-        expect(report.match.entries.map((e) => e.id), report.result).to.deep.equal(names);
+        expect(
+          report.match.entries.map((e) => e.id),
+          report.result,
+        ).to.deep.equal(names);
         expect(report.match.tier).to.equal('exact');
       });
     }
@@ -136,12 +146,36 @@ describe('tls-harness diagnose: which catalog entry is this endpoint?', function
     expect(report.outcome).to.include({ ok: false, code: 'CERT_HAS_EXPIRED' });
     expect(entry).to.include({ id: 'expired-leaf', cause: expired.cause, fix: expired.fix });
     expect(report.chain.source).to.equal('wire');
-    expect(report.chain.certificates.map((c) => ({ subject: c.subject, issuer: c.issuer, validity: c.validity, key: c.key, signature: c.signature }))).to.deep.equal([
-      { subject: 'CN=localhost, O=tls-harness', issuer: 'CN=tls-harness Intermediate CA, O=tls-harness', validity: 'expired', key: 'EC P-256', signature: 'ECDSA with SHA-256' },
-      { subject: 'CN=tls-harness Intermediate CA, O=tls-harness', issuer: 'CN=tls-harness Root CA, O=tls-harness', validity: 'valid', key: 'EC P-256', signature: 'ECDSA with SHA-256' },
+    expect(
+      report.chain.certificates.map((c) => ({
+        subject: c.subject,
+        issuer: c.issuer,
+        validity: c.validity,
+        key: c.key,
+        signature: c.signature,
+      })),
+    ).to.deep.equal([
+      {
+        subject: 'CN=localhost, O=tls-harness',
+        issuer: 'CN=tls-harness Intermediate CA, O=tls-harness',
+        validity: 'expired',
+        key: 'EC P-256',
+        signature: 'ECDSA with SHA-256',
+      },
+      {
+        subject: 'CN=tls-harness Intermediate CA, O=tls-harness',
+        issuer: 'CN=tls-harness Root CA, O=tls-harness',
+        validity: 'valid',
+        key: 'EC P-256',
+        signature: 'ECDSA with SHA-256',
+      },
     ]);
     expect(report.chain.certificates[0]).to.include.keys('notBefore', 'notAfter', 'subjectAltNames', 'sha256');
-    expect(report.chain.certificates[0]?.subjectAltNames).to.deep.equal(['DNS:localhost', 'IP Address:127.0.0.1', 'IP Address:0:0:0:0:0:0:0:1']);
+    expect(report.chain.certificates[0]?.subjectAltNames).to.deep.equal([
+      'DNS:localhost',
+      'IP Address:127.0.0.1',
+      'IP Address:0:0:0:0:0:0:0:1',
+    ]);
   });
 
   it('the bin, in a process of its own with its own PKI, names wrong-host and prints its cause, fix and chain', async () => {
@@ -158,7 +192,9 @@ describe('tls-harness diagnose: which catalog entry is this endpoint?', function
       `  Cause: ${wrong.cause}`,
     ]);
     expect(run.out).to.include(`  Fix:   ${wrong.fix}\n`).and.include('Certificate chain as the server sent it, 2 certificates:\n');
-    expect(run.out).to.match(/ {2}\[0\] subject {4}CN=wrong\.host\.example, O=tls-harness\n {6}issuer {5}CN=tls-harness Intermediate CA, O=tls-harness\n {6}validity {3}\S+ → \S+ \(valid\)\n {6}SANs {7}DNS:wrong\.host\.example\n {6}key {8}EC P-256; signature ECDSA with SHA-256; signed by the next certificate\n/);
+    expect(run.out).to.match(
+      / {2}\[0\] subject {4}CN=wrong\.host\.example, O=tls-harness\n {6}issuer {5}CN=tls-harness Intermediate CA, O=tls-harness\n {6}validity {3}\S+ → \S+ \(valid\)\n {6}SANs {7}DNS:wrong\.host\.example\n {6}key {8}EC P-256; signature ECDSA with SHA-256; signed by the next certificate\n/,
+    );
   });
 
   describe('bad input: one line on stderr, exit code 2, nothing left open', () => {
@@ -171,8 +207,16 @@ describe('tls-harness diagnose: which catalog entry is this endpoint?', function
     });
     const cases: Array<[string, () => string[], () => string]> = [
       ['an unreachable host', () => [`127.0.0.1:${closedPort}`], () => `tls-harness: cannot reach 127.0.0.1:${closedPort}: ECONNREFUSED\n`],
-      ['an unreadable CA file', () => ['localhost:443', '--ca', '/nonexistent/ca.pem'], () => 'tls-harness: cannot read CA file /nonexistent/ca.pem: ENOENT\n'],
-      ['a CA file without a certificate', () => ['localhost:443', '--ca', 'package.json'], () => 'tls-harness: CA file package.json holds no PEM "CERTIFICATE" block\n'],
+      [
+        'an unreadable CA file',
+        () => ['localhost:443', '--ca', '/nonexistent/ca.pem'],
+        () => 'tls-harness: cannot read CA file /nonexistent/ca.pem: ENOENT\n',
+      ],
+      [
+        'a CA file without a certificate',
+        () => ['localhost:443', '--ca', 'package.json'],
+        () => 'tls-harness: CA file package.json holds no PEM "CERTIFICATE" block\n',
+      ],
       ['no target', () => [], () => 'tls-harness: diagnose takes one target: a URL (https://host:port/) or host:port\n'],
       ['an http:// URL', () => ['http://localhost:8080/'], () => 'tls-harness: diagnose speaks TLS: use an https:// URL, not http://\n'],
       ['--cert without --key', () => ['localhost:443', '--cert', 'package.json'], () => 'tls-harness: --cert and --key go together\n'],
@@ -190,6 +234,15 @@ describe('tls-harness diagnose: which catalog entry is this endpoint?', function
     const { code, out } = await cli(['diagnose', '--help']);
     expect(code).to.equal(0);
     expect(out).to.match(/^Usage: tls-harness diagnose <url \| host:port> \[--ca FILE\] \[--servername NAME\]/);
-    for (const flag of ['--cert FILE', '--crl FILE', '--min-version V', '--max-version V', '--ciphers LIST', '--alpn LIST', '--min-dh-size BITS']) expect(out).to.include(flag);
+    for (const flag of [
+      '--cert FILE',
+      '--crl FILE',
+      '--min-version V',
+      '--max-version V',
+      '--ciphers LIST',
+      '--alpn LIST',
+      '--min-dh-size BITS',
+    ])
+      expect(out).to.include(flag);
   });
 });

@@ -10,7 +10,17 @@ import { pemBlocks } from '../certs/index.ts';
 import type { ServeEntry } from '../harness/cli/index-page.ts';
 import { SCENARIOS, probeTlsConnect, scenarioMaterial } from '../harness/index.ts';
 import { itNeeds } from './support/runner.ts';
-import { activeResources, cli, expectNothingLeft, findExecutable, harnessTempDirs, runBin, startBin, type BinProcess, type CliRun } from './support/cli.ts';
+import {
+  activeResources,
+  cli,
+  expectNothingLeft,
+  findExecutable,
+  harnessTempDirs,
+  runBin,
+  startBin,
+  type BinProcess,
+  type CliRun,
+} from './support/cli.ts';
 
 // `tls-harness serve` is a badssl.com that runs offline: every scenario on 127.0.0.1, the PEM files a client needs,
 // and an index page. These specs run it as a user does (the bin, in a process of its own) and in-process.
@@ -22,7 +32,10 @@ interface Ready {
 }
 
 function parseJsonLines(out: string): { entries: ServeEntry[]; ready: Ready } {
-  const lines = out.trimEnd().split('\n').map((line) => JSON.parse(line) as ServeEntry | Ready);
+  const lines = out
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as ServeEntry | Ready);
   return { entries: lines.slice(0, -1) as ServeEntry[], ready: lines.at(-1) as Ready };
 }
 
@@ -34,7 +47,11 @@ async function dumpDom(url: string): Promise<string> {
   const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking'];
   flags.push('--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--dump-dom', url);
   // No D-Bus here: an unusable address makes Chromium give up on it at once instead of waiting for a timeout.
-  const child = spawn(chromium as string, flags, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: 'disabled:' } });
+  const child = spawn(chromium as string, flags, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: 'disabled:' },
+  });
   let dom = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => void (dom += chunk));
   child.stderr.resume();
@@ -61,7 +78,13 @@ function subjects(bundle: string): string[] {
   return pemBlocks(bundle).map((pem) => new X509Certificate(pem).subject);
 }
 
-const unescape = (html: string) => html.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+const unescape = (html: string) =>
+  html
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
 
 describe('tls-harness serve: an offline badssl.com on 127.0.0.1', function () {
   // The bin starts in ~1 s (tsx, then the PKI): the three processes these specs need start together.
@@ -113,10 +136,18 @@ describe('tls-harness serve: an offline badssl.com on 127.0.0.1', function () {
           continue;
         }
         const servername = 'servername' in client ? (client.servername ?? null) : 'localhost';
-        expect(entry, scenario.id).to.deep.include({ ...base, host: '127.0.0.1', servername, url: `https://${servername ?? '127.0.0.1'}:${entry.port}/` });
+        expect(entry, scenario.id).to.deep.include({
+          ...base,
+          host: '127.0.0.1',
+          servername,
+          url: `https://${servername ?? '127.0.0.1'}:${entry.port}/`,
+        });
         expect(entry.caFile, scenario.id).to.equal(client.ca && client.ca.length > 0 ? join(ready.dir, `${scenario.id}.ca.pem`) : null);
         // The bin minted its own PKI: the same CAs by name, not by key.
-        if (entry.caFile) expect(subjects(readFileSync(entry.caFile, 'utf8')), scenario.id).to.deep.equal((client.ca ?? []).map((pem) => new X509Certificate(pem).subject));
+        if (entry.caFile)
+          expect(subjects(readFileSync(entry.caFile, 'utf8')), scenario.id).to.deep.equal(
+            (client.ca ?? []).map((pem) => new X509Certificate(pem).subject),
+          );
         expect(entry.clientCertFile !== undefined, scenario.id).to.equal(client.cert !== undefined);
         expect(entry.crlFile !== undefined, scenario.id).to.equal(client.crl !== undefined);
       }
@@ -134,20 +165,34 @@ describe('tls-harness serve: an offline badssl.com on 127.0.0.1', function () {
     });
 
     const noChromium = chromium ? undefined : 'Chromium is not installed (apt-get install chromium)';
-    itNeeds(noChromium, 'the index page, loaded in headless Chromium, lists every scenario with its family, title and expected outcome, linked to its URL', async function (this: Mocha.Context) {
-      this.timeout(40_000);
-      const dom = await dumpDom(get().ready.index);
-      const rows = [...dom.matchAll(/<tr id="scenario-([^"]+)" data-scenario-id="[^"]+" data-family="([^"]+)" data-expect="([^"]+)">([\s\S]*?)<\/tr>/g)];
-      expect(rows.map((r) => r[1])).to.deep.equal(SCENARIOS.map((s) => s.id));
-      for (const [index, scenario] of SCENARIOS.entries()) {
-        const [, , family, verdict, cells = ''] = rows[index] as RegExpMatchArray;
-        const entry = get().entries[index] as ServeEntry;
-        expect({ family, verdict }, scenario.id).to.deep.equal({ family: scenario.family, verdict: scenario.expect });
-        expect(unescape(cells), scenario.id).to.include(`<strong>${scenario.title}</strong>`).and.include(`<span class="verdict ${scenario.expect}">${scenario.expect}</span>`);
-        if (entry.url) expect(unescape(cells), scenario.id).to.include(`<a href="${entry.url}">${scenario.id}</a>`);
-      }
-      expect(dom).to.match(new RegExp(`<p id="summary">${SCENARIOS.length} endpoints on 127\\.0\\.0\\.1, ${SCENARIOS.filter((s) => s.expect === 'reject').length} of which a strict client must reject`));
-    });
+    itNeeds(
+      noChromium,
+      'the index page, loaded in headless Chromium, lists every scenario with its family, title and expected outcome, linked to its URL',
+      async function (this: Mocha.Context) {
+        this.timeout(40_000);
+        const dom = await dumpDom(get().ready.index);
+        const rows = [
+          ...dom.matchAll(
+            /<tr id="scenario-([^"]+)" data-scenario-id="[^"]+" data-family="([^"]+)" data-expect="([^"]+)">([\s\S]*?)<\/tr>/g,
+          ),
+        ];
+        expect(rows.map((r) => r[1])).to.deep.equal(SCENARIOS.map((s) => s.id));
+        for (const [index, scenario] of SCENARIOS.entries()) {
+          const [, , family, verdict, cells = ''] = rows[index] as RegExpMatchArray;
+          const entry = get().entries[index] as ServeEntry;
+          expect({ family, verdict }, scenario.id).to.deep.equal({ family: scenario.family, verdict: scenario.expect });
+          expect(unescape(cells), scenario.id)
+            .to.include(`<strong>${scenario.title}</strong>`)
+            .and.include(`<span class="verdict ${scenario.expect}">${scenario.expect}</span>`);
+          if (entry.url) expect(unescape(cells), scenario.id).to.include(`<a href="${entry.url}">${scenario.id}</a>`);
+        }
+        expect(dom).to.match(
+          new RegExp(
+            `<p id="summary">${SCENARIOS.length} endpoints on 127\\.0\\.0\\.1, ${SCENARIOS.filter((s) => s.expect === 'reject').length} of which a strict client must reject`,
+          ),
+        );
+      },
+    );
 
     it('SIGTERM: it closes every endpoint and the index, removes the PEM directory and exits 0 within a second', async () => {
       const { entries, ready } = get();
@@ -190,10 +235,22 @@ describe('tls-harness serve: an offline badssl.com on 127.0.0.1', function () {
 
   describe('bad input: one line on stderr, exit code 2, nothing left listening', () => {
     const cases: Array<[string, () => string[], () => string]> = [
-      ['an unknown scenario id', () => ['serve', 'healthy', 'no-such-scenario'], () => 'tls-harness: unknown scenario: no-such-scenario (see `tls-harness catalog`)\n'],
+      [
+        'an unknown scenario id',
+        () => ['serve', 'healthy', 'no-such-scenario'],
+        () => 'tls-harness: unknown scenario: no-such-scenario (see `tls-harness catalog`)\n',
+      ],
       ['a port in use', () => ['serve', 'healthy', '--port', String(busyPort)], () => `tls-harness: port ${busyPort} is in use (--port)\n`],
-      ['a port that is no port', () => ['serve', '--port', '70000'], () => 'tls-harness: --port must be a port number (0–65535), not "70000"\n'],
-      ['--out that is a file', () => ['serve', 'healthy', '--out', 'package.json'], () => 'tls-harness: cannot write to --out package.json: EEXIST\n'],
+      [
+        'a port that is no port',
+        () => ['serve', '--port', '70000'],
+        () => 'tls-harness: --port must be a port number (0–65535), not "70000"\n',
+      ],
+      [
+        '--out that is a file',
+        () => ['serve', 'healthy', '--out', 'package.json'],
+        () => 'tls-harness: cannot write to --out package.json: EEXIST\n',
+      ],
     ];
     for (const [what, args, message] of cases) {
       it(`${what}: ${JSON.stringify(message().replace(' 0 ', ' PORT ').trim())}`, async () => {
@@ -211,7 +268,10 @@ describe('tls-harness serve: an offline badssl.com on 127.0.0.1', function () {
   it('`tls-harness --help` lists serve, check and diagnose', async () => {
     const { code, out } = await cli(['--help']);
     expect(code).to.equal(0);
-    expect(out).to.match(/\n {2}serve {7}serve every scenario/).and.match(/\n {2}check {7}test any TLS client/).and.match(/\n {2}diagnose {4}connect to <url \| host:port>/);
+    expect(out)
+      .to.match(/\n {2}serve {7}serve every scenario/)
+      .and.match(/\n {2}check {7}test any TLS client/)
+      .and.match(/\n {2}diagnose {4}connect to <url \| host:port>/);
   });
 
   it('--help shows the usage, the JSON fields and examples', async () => {

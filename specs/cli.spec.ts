@@ -28,7 +28,10 @@ describe('the tls-harness CLI', () => {
       const lines = out.trimEnd().split('\n');
       expect(lines[0]).to.match(/^FAMILY\s+ID\s+STRICT CLIENT\s+TITLE$/);
       for (const scenario of SCENARIOS) {
-        expect(lines.some((line) => line.split(/\s{2,}/).join('|') === `${scenario.family}|${scenario.id}|${scenario.expect}|${scenario.title}`), scenario.id).to.equal(true);
+        expect(
+          lines.some((line) => line.split(/\s{2,}/).join('|') === `${scenario.family}|${scenario.id}|${scenario.expect}|${scenario.title}`),
+          scenario.id,
+        ).to.equal(true);
       }
       const rejects = SCENARIOS.filter((s) => s.expect === 'reject').length;
       expect(lines.at(-1)).to.equal(`${SCENARIOS.length} scenarios (${rejects} a strict client must reject)`);
@@ -43,12 +46,23 @@ describe('the tls-harness CLI', () => {
         SCENARIOS.map((scenario) => {
           const { id, family, title, cause, fix, expect: verdict } = scenario;
           const { cases, tools, startup } = resolveScenario(scenario, RUNNING);
-          return JSON.parse(JSON.stringify({ id, family, title, cause, fix, expect: verdict, cases, tools, ...(startup ? { startup } : {}) })) as Record<string, unknown>;
+          return JSON.parse(
+            JSON.stringify({ id, family, title, cause, fix, expect: verdict, cases, tools, ...(startup ? { startup } : {}) }),
+          ) as Record<string, unknown>;
         }),
       );
-      const expired = catalog.scenarios.find((s) => s.id === 'expired-leaf') as { cases: ResolvedCase[]; tools: { broken: Record<string, unknown> } };
-      expect(expired.cases[0]?.outcomes['TLSv1.3']?.['tls.connect']).to.deep.equal({ kind: 'fails', code: 'CERT_HAS_EXPIRED', message: 'certificate has expired' });
-      expect(expired.tools.broken.curl).to.deep.equal({ default: { kind: 'curl', exit: 60, error: 'SSL certificate problem: certificate has expired' } });
+      const expired = catalog.scenarios.find((s) => s.id === 'expired-leaf') as {
+        cases: ResolvedCase[];
+        tools: { broken: Record<string, unknown> };
+      };
+      expect(expired.cases[0]?.outcomes['TLSv1.3']?.['tls.connect']).to.deep.equal({
+        kind: 'fails',
+        code: 'CERT_HAS_EXPIRED',
+        message: 'certificate has expired',
+      });
+      expect(expired.tools.broken.curl).to.deep.equal({
+        default: { kind: 'curl', exit: 60, error: 'SSL certificate problem: certificate has expired' },
+      });
     });
 
     it('--family trust lists only the trust scenarios', async () => {
@@ -61,7 +75,9 @@ describe('the tls-harness CLI', () => {
     it('--versions lists the outcomes that differ between the documented Node lines, and counts them', async () => {
       const { code, out } = await cli('catalog', '--versions');
       expect(code).to.equal(0);
-      expect(out).to.include("rsa-1024-leaf tls.connect TLSv1.3:\n    Node 20: ok\n    Node 22: ok\n    Node 24: UNSPECIFIED: 'EE certificate key too weak'\n");
+      expect(out).to.include(
+        "rsa-1024-leaf tls.connect TLSv1.3:\n    Node 20: ok\n    Node 22: ok\n    Node 24: UNSPECIFIED: 'EE certificate key too weak'\n",
+      );
       expect(out.trimEnd().split('\n').at(-1)).to.match(/^\d+ outcomes differ across Node 20, Node 22, Node 24, Node 26$/);
     });
 

@@ -12,7 +12,10 @@ const HANDSHAKE_DONE_BEFORE_THE_CLOSE: Extra = {
     if (expected.kind !== 'fails' || expected.code !== 'NO_RESPONSE') return;
     it(`tls.connect: the handshake had succeeded on the client side (${context.version}, server authorized) before the close`, async () => {
       const outcome = await context.broken().probe('tls.connect', only(context.version));
-      expect({ protocol: outcome.protocol, authorized: outcome.authorized }, explain(outcome)).to.deep.equal({ protocol: context.version, authorized: true });
+      expect({ protocol: outcome.protocol, authorized: outcome.authorized }, explain(outcome)).to.deep.equal({
+        protocol: context.version,
+        authorized: true,
+      });
     });
   },
 };

@@ -34,12 +34,19 @@ await describeFamily('crypto-strength', {
   // The scenario's server runs at SECLEVEL=0; at the default level, whether a Node server even loads it depends on
   // the OpenSSL it ships (FACTS.sha1LeafLoads).
   'sha1-signed-leaf': {
-    once: () => serverAtDefaultLevel('sha1-signed-leaf', holds('sha1LeafLoads'), holds('sha1LeafLoads') ? 'OpenSSL ≥ 3.5' : 'OpenSSL 3.0', CA_MD_TOO_WEAK),
+    once: () =>
+      serverAtDefaultLevel(
+        'sha1-signed-leaf',
+        holds('sha1LeafLoads'),
+        holds('sha1LeafLoads') ? 'OpenSSL ≥ 3.5' : 'OpenSSL 3.0',
+        CA_MD_TOO_WEAK,
+      ),
   },
   'rsa-512-leaf': { once: () => serverAtDefaultLevel('rsa-512-leaf', false, 'below level 1', EE_KEY_TOO_SMALL) },
   // The same fact on the server side as for the default client: at level 1 createSecureContext takes the key, at level 2 it throws.
   'rsa-1024-leaf': {
-    once: () => serverAtDefaultLevel('rsa-1024-leaf', !holds('securityLevel2'), holds('securityLevel2') ? 'level 2' : 'level 1', EE_KEY_TOO_SMALL),
+    once: () =>
+      serverAtDefaultLevel('rsa-1024-leaf', !holds('securityLevel2'), holds('securityLevel2') ? 'level 2' : 'level 1', EE_KEY_TOO_SMALL),
   },
   'dhe-1024': {
     first() {

@@ -79,7 +79,13 @@ describe('external clients: curl, openssl s_client, python ssl', function () {
       const material = MATERIALS.get(scenario.id);
       if (scenario.tools.urllib === undefined || material === undefined || material instanceof Error) continue;
       describe(scenario.id, () => {
-        cases.push(...itProbes(scenario, material, 'broken', 'python ssl', { as: 'python urllib', cell: scenario.tools.urllib, client: { python: 'urllib' } }));
+        cases.push(
+          ...itProbes(scenario, material, 'broken', 'python ssl', {
+            as: 'python urllib',
+            cell: scenario.tools.urllib,
+            client: { python: 'urllib' },
+          }),
+        );
       });
     }
   });

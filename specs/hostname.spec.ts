@@ -26,7 +26,11 @@ await describeFamily('hostname', {
         const cert = { subject: {}, subjectaltname: 'DNS:xn--bcher-kva.test' } as PeerCertificate;
         const error = tls.checkServerIdentity('bücher.test', cert);
         if (matches) expect(error).to.equal(undefined);
-        else expect(error).to.include({ code: 'ERR_TLS_CERT_ALTNAME_INVALID', reason: "Host: bücher.test. is not in the cert's altnames: DNS:xn--bcher-kva.test" });
+        else
+          expect(error).to.include({
+            code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+            reason: "Host: bücher.test. is not in the cert's altnames: DNS:xn--bcher-kva.test",
+          });
       });
     },
   },

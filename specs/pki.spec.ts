@@ -52,7 +52,11 @@ describe('the PKI', () => {
       if (!leaf) throw new Error(`${id} serves no certificate`);
       return leaf;
     };
-    for (const [id, bits] of [['rsa-512-leaf', 512], ['rsa-1024-leaf', 1024], ['dhe-1024', 2048]] as const) {
+    for (const [id, bits] of [
+      ['rsa-512-leaf', 512],
+      ['rsa-1024-leaf', 1024],
+      ['dhe-1024', 2048],
+    ] as const) {
       const { key, der } = await leafOf(id);
       const expected = { modulusLength: bits, publicExponent: 65537n };
       expect(key.privateKey.asymmetricKeyDetails, `${id} key`).to.deep.equal(expected);
@@ -61,20 +65,26 @@ describe('the PKI', () => {
   });
 
   const openssl = findExecutable('openssl');
-  itNeeds(openssl ? undefined : 'openssl is not installed', 'writes DH parameters that openssl dhparam reads and finds ok: modp2 1024 bits with generator 2, modp14 its named 2048-bit group modp_2048', () => {
-    const dhparam = (pem: string, ...args: string[]) => {
-      const run = spawnSync(openssl as string, ['dhparam', '-noout', ...args], { input: pem, encoding: 'utf8', timeout: 10_000 });
-      expect(run.error).to.equal(undefined);
-      expect(run.status, run.stderr).to.equal(0);
-      return `${run.stdout}${run.stderr}`; // -check reports on stderr
-    };
-    for (const group of ['modp2', 'modp14'] as const) {
-      expect(dhparam(dhParametersPem(group), '-check').trim(), group).to.equal('DH parameters appear to be ok.');
-    }
-    // OpenSSL names the groups it knows (RFC 3526's, from 1536 bits up) instead of printing them.
-    const modp2 = dhparam(dhParametersPem('modp2'), '-text');
-    expect(modp2).to.include('DH Parameters: (1024 bit)').and.to.match(/G: +2 \(0x2\)/);
-    const modp14 = dhparam(dhParametersPem('modp14'), '-text');
-    expect(modp14).to.include('DH Parameters: (2048 bit)').and.to.include('GROUP: modp_2048');
-  });
+  itNeeds(
+    openssl ? undefined : 'openssl is not installed',
+    'writes DH parameters that openssl dhparam reads and finds ok: modp2 1024 bits with generator 2, modp14 its named 2048-bit group modp_2048',
+    () => {
+      const dhparam = (pem: string, ...args: string[]) => {
+        const run = spawnSync(openssl as string, ['dhparam', '-noout', ...args], { input: pem, encoding: 'utf8', timeout: 10_000 });
+        expect(run.error).to.equal(undefined);
+        expect(run.status, run.stderr).to.equal(0);
+        return `${run.stdout}${run.stderr}`; // -check reports on stderr
+      };
+      for (const group of ['modp2', 'modp14'] as const) {
+        expect(dhparam(dhParametersPem(group), '-check').trim(), group).to.equal('DH parameters appear to be ok.');
+      }
+      // OpenSSL names the groups it knows (RFC 3526's, from 1536 bits up) instead of printing them.
+      const modp2 = dhparam(dhParametersPem('modp2'), '-text');
+      expect(modp2)
+        .to.include('DH Parameters: (1024 bit)')
+        .and.to.match(/G: +2 \(0x2\)/);
+      const modp14 = dhparam(dhParametersPem('modp14'), '-text');
+      expect(modp14).to.include('DH Parameters: (2048 bit)').and.to.include('GROUP: modp_2048');
+    },
+  );
 });

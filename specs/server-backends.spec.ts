@@ -44,7 +44,9 @@ function mocha(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: num
 }
 
 /** Why each backend cannot run here (its program is not installed, no Docker daemon), decided before the tests are. */
-const unavailable = new Map(await Promise.all(SERVER_BACKEND_NAMES.map(async (name) => [name, await SERVER_BACKENDS[name].unavailable?.()] as const)));
+const unavailable = new Map(
+  await Promise.all(SERVER_BACKEND_NAMES.map(async (name) => [name, await SERVER_BACKENDS[name].unavailable?.()] as const)),
+);
 
 /**
  * `it` for a backend: pending when the backend's program is not installed (failing under TLS_HARNESS_REQUIRE_TOOLS=1),
@@ -64,8 +66,10 @@ describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx|container', () 
       for (const name of SERVER_BACKEND_NAMES) expect(backendFromEnvironment({ TLS_HARNESS_SERVER: name }).name).to.equal(name);
     });
     it('an unknown name is an error that lists the backends', () => {
-      expect(() => backendFromEnvironment({ TLS_HARNESS_SERVER: 'apache' }))
-        .to.throw(UnknownBackend, "TLS_HARNESS_SERVER=apache: unknown server backend 'apache': choose one of node, openssl, nginx, container");
+      expect(() => backendFromEnvironment({ TLS_HARNESS_SERVER: 'apache' })).to.throw(
+        UnknownBackend,
+        "TLS_HARNESS_SERVER=apache: unknown server backend 'apache': choose one of node, openssl, nginx, container",
+      );
     });
   });
 
@@ -92,7 +96,9 @@ describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx|container', () 
       this.timeout(20_000);
       const { code, stderr } = await mocha(['--reporter', 'dot', 'specs/control.spec.ts'], { TLS_HARNESS_SERVER: 'apache' });
       expect(code).to.not.equal(0);
-      expect(stderr).to.include("UnknownBackend: TLS_HARNESS_SERVER=apache: unknown server backend 'apache': choose one of node, openssl, nginx, container");
+      expect(stderr).to.include(
+        "UnknownBackend: TLS_HARNESS_SERVER=apache: unknown server backend 'apache': choose one of node, openssl, nginx, container",
+      );
     });
   });
 
@@ -100,7 +106,11 @@ describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx|container', () 
     const cases: { backend: 'openssl' | 'nginx'; change: Partial<ServerRecipe>; reason: RegExp }[] = [
       { backend: 'openssl', change: { behaviour: 'plain-http' }, reason: /^openssl s_server cannot answer in plain HTTP/ },
       { backend: 'openssl', change: { http2: { allowHTTP1: true } }, reason: /^openssl s_server cannot serve HTTP\/2/ },
-      { backend: 'openssl', change: { sni: { 'a.test': [], 'b.test': [] } }, reason: /serves one extra SNI name \(-servername\), the recipe has 2$/ },
+      {
+        backend: 'openssl',
+        change: { sni: { 'a.test': [], 'b.test': [] } },
+        reason: /serves one extra SNI name \(-servername\), the recipe has 2$/,
+      },
       { backend: 'nginx', change: { behaviour: 'silent' }, reason: /^nginx cannot accept a connection and never answer/ },
       { backend: 'nginx', change: { http2: { allowHTTP1: false } }, reason: /^nginx cannot serve HTTP\/2 only/ },
       { backend: 'nginx', change: { alpn: ['h2'] }, reason: /^nginx cannot take an ALPN list \(alpn: h2\)/ },
@@ -154,45 +164,69 @@ describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx|container', () 
       return stdout.split('\n').filter((line) => line !== '');
     };
 
-    itOnBackend('container', "a server that exits at start-up: ServerStartError with nginx's words, and its container is removed", async () => {
-      const error: unknown = await startEndpoint('key-certificate-mismatch', { backend: containerBackend }).then(
-        async (endpoint) => endpoint.close(),
-        (thrown: unknown) => thrown,
-      );
-      expect(error).to.be.instanceOf(ServerStartError);
-      const { why, output } = error as ServerStartError;
-      // The error names the container's endpoint label: exactly that container must be gone (others of this process,
-      // started ahead for later specs, may be running).
-      const label = /^\((org\.tls-harness\.endpoint=\d+-\d+)\) was not ready: Log stream ended and message /.exec(why)?.[1];
-      expect(label, why).to.be.a('string');
-      expect(output).to.match(
-        // nginx is the container's first process: pid 1
-        /^\S+ \S+ \[emerg\] 1#1: SSL_CTX_use_PrivateKey\("\/\S+\/server\.key"\) failed \(SSL: error:05800074:x509 certificate routines::key values mismatch\)$/m,
-      );
-      expect(await containerPids(label)).to.deep.equal([]);
-    });
+    itOnBackend(
+      'container',
+      "a server that exits at start-up: ServerStartError with nginx's words, and its container is removed",
+      async () => {
+        const error: unknown = await startEndpoint('key-certificate-mismatch', { backend: containerBackend }).then(
+          async (endpoint) => endpoint.close(),
+          (thrown: unknown) => thrown,
+        );
+        expect(error).to.be.instanceOf(ServerStartError);
+        const { why, output } = error as ServerStartError;
+        // The error names the container's endpoint label: exactly that container must be gone (others of this process,
+        // started ahead for later specs, may be running).
+        const label = /^\((org\.tls-harness\.endpoint=\d+-\d+)\) was not ready: Log stream ended and message /.exec(why)?.[1];
+        expect(label, why).to.be.a('string');
+        expect(output).to.match(
+          // nginx is the container's first process: pid 1
+          /^\S+ \S+ \[emerg\] 1#1: SSL_CTX_use_PrivateKey\("\/\S+\/server\.key"\) failed \(SSL: error:05800074:x509 certificate routines::key values mismatch\)$/m,
+        );
+        expect(await containerPids(label)).to.deep.equal([]);
+      },
+    );
 
-    itOnBackend('container', 'a run with a failing spec and an endpoint it never closed leaves no container (close in after, docker rm at exit)', async function () {
-      this.timeout(60_000);
-      const { code, stdout, stderr } = await mocha(['--reporter', 'json', 'specs/fixtures/container-cleanup.fixture.ts'], { TLS_HARNESS_REQUIRE_TOOLS: '' });
-      const pid = /^pid=(\d+)$/m.exec(stdout)?.[1];
-      expect(pid, stdout + stderr).to.be.a('string');
-      const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { stats: { passes: number; failures: number } };
-      expect({ code, passes: report.stats.passes, failures: report.stats.failures }).to.deep.equal({ code: 1, passes: 1, failures: 1 });
-      expect(await containerPids()).to.not.include(pid);
-    });
+    itOnBackend(
+      'container',
+      'a run with a failing spec and an endpoint it never closed leaves no container (close in after, docker rm at exit)',
+      async function () {
+        this.timeout(60_000);
+        const { code, stdout, stderr } = await mocha(['--reporter', 'json', 'specs/fixtures/container-cleanup.fixture.ts'], {
+          TLS_HARNESS_REQUIRE_TOOLS: '',
+        });
+        const pid = /^pid=(\d+)$/m.exec(stdout)?.[1];
+        expect(pid, stdout + stderr).to.be.a('string');
+        const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { stats: { passes: number; failures: number } };
+        expect({ code, passes: report.stats.passes, failures: report.stats.failures }).to.deep.equal({ code: 1, passes: 1, failures: 1 });
+        expect(await containerPids()).to.not.include(pid);
+      },
+    );
 
-    const cannotTell = findExecutable('docker') ? (findExecutable('nginx', '/usr/sbin/nginx') ? undefined : 'nginx is not installed') : 'the docker CLI is not installed';
-    itNeeds(cannotTell, 'without a reachable Docker daemon: unavailable, naming DOCKER_HOST (its specs are then pending with that reason)', async function (this: Mocha.Context) {
-      this.timeout(20_000);
-      const socket = join(REPO, '.cache', 'no-such-docker.sock');
-      const { stdout } = await run(
-        process.execPath,
-        ['--import', 'tsx', '--input-type=module', '-e', "import { containerBackend } from './harness/index.ts'; console.log(await containerBackend.unavailable());"],
-        { cwd: REPO, env: { ...process.env, DOCKER_HOST: `unix://${socket}` } },
-      );
-      expect(stdout).to.match(new RegExp(`^no Docker daemon is reachable \\(DOCKER_HOST=unix://${socket.replace(/[.]/g, '\\.')}\\): `));
-    });
+    const cannotTell = findExecutable('docker')
+      ? findExecutable('nginx', '/usr/sbin/nginx')
+        ? undefined
+        : 'nginx is not installed'
+      : 'the docker CLI is not installed';
+    itNeeds(
+      cannotTell,
+      'without a reachable Docker daemon: unavailable, naming DOCKER_HOST (its specs are then pending with that reason)',
+      async function (this: Mocha.Context) {
+        this.timeout(20_000);
+        const socket = join(REPO, '.cache', 'no-such-docker.sock');
+        const { stdout } = await run(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            '--input-type=module',
+            '-e',
+            "import { containerBackend } from './harness/index.ts'; console.log(await containerBackend.unavailable());",
+          ],
+          { cwd: REPO, env: { ...process.env, DOCKER_HOST: `unix://${socket}` } },
+        );
+        expect(stdout).to.match(new RegExp(`^no Docker daemon is reachable \\(DOCKER_HOST=unix://${socket.replace(/[.]/g, '\\.')}\\): `));
+      },
+    );
   });
 
   describe('the ports child servers get', () => {
@@ -217,31 +251,32 @@ describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx|container', () 
     });
   });
 
-  describe('starting a child server', () => itOnBackend('openssl', 'a child server that cannot bind its port fails loudly with its own words (no retry)', async () => {
-    const occupied = net.createServer();
-    await new Promise<void>((resolve) => occupied.listen(0, '127.0.0.1', () => resolve()));
-    const { port } = occupied.address() as net.AddressInfo;
-    try {
-      const command = (findExecutable('openssl')) ?? 'openssl';
-      const error: unknown = await startChild({
-        name: 'openssl s_server',
-        command,
-        args: ['s_server', '-accept', `127.0.0.1:${port}`, '-nocert', '-www'],
-        ready: /^ACCEPT$/,
-      }).then(
-        async (child) => {
-          await child.close();
-          return undefined;
-        },
-        (thrown: unknown) => thrown,
-      );
-      expect(error).to.be.instanceOf(ServerStartError);
-      const { why, exitCode, output } = error as ServerStartError;
-      // s_server reports the failed bind and exits with status 0: only "exited before it was ready" tells.
-      expect({ why, exitCode }).to.deep.equal({ why: 'exited (code 0) before it was ready', exitCode: 0 });
-      expect(output).to.match(/Address already in use/);
-    } finally {
-      await new Promise<void>((resolve) => occupied.close(() => resolve()));
-    }
-  }));
+  describe('starting a child server', () =>
+    itOnBackend('openssl', 'a child server that cannot bind its port fails loudly with its own words (no retry)', async () => {
+      const occupied = net.createServer();
+      await new Promise<void>((resolve) => occupied.listen(0, '127.0.0.1', () => resolve()));
+      const { port } = occupied.address() as net.AddressInfo;
+      try {
+        const command = findExecutable('openssl') ?? 'openssl';
+        const error: unknown = await startChild({
+          name: 'openssl s_server',
+          command,
+          args: ['s_server', '-accept', `127.0.0.1:${port}`, '-nocert', '-www'],
+          ready: /^ACCEPT$/,
+        }).then(
+          async (child) => {
+            await child.close();
+            return undefined;
+          },
+          (thrown: unknown) => thrown,
+        );
+        expect(error).to.be.instanceOf(ServerStartError);
+        const { why, exitCode, output } = error as ServerStartError;
+        // s_server reports the failed bind and exits with status 0: only "exited before it was ready" tells.
+        expect({ why, exitCode }).to.deep.equal({ why: 'exited (code 0) before it was ready', exitCode: 0 });
+        expect(output).to.match(/Address already in use/);
+      } finally {
+        await new Promise<void>((resolve) => occupied.close(() => resolve()));
+      }
+    }));
 });

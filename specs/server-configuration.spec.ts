@@ -28,7 +28,9 @@ await describeFamily('server-configuration', {
       it("a DER private key instead: ERR_OSSL_UNSUPPORTED 'error:1E08010C:DECODER routines::unsupported'", () => {
         const options = secureContextOptions('der-instead-of-pem');
         const derKey = createPrivateKey(options.key as string).export({ type: 'pkcs8', format: 'der' });
-        const cert = materialOf('der-instead-of-pem').server.chain.map((c) => c.certPem).join('');
+        const cert = materialOf('der-instead-of-pem')
+          .server.chain.map((c) => c.certPem)
+          .join('');
         expect(summary(thrownBy(() => tls.createSecureContext({ key: derKey, cert })))).to.deep.equal({
           name: 'Error',
           code: 'ERR_OSSL_UNSUPPORTED',

@@ -16,7 +16,17 @@ import {
   type Startup,
 } from '../harness/index.ts';
 import { probeTitle, summary, type NodeExpect } from '../harness/expect.ts';
-import { TLS_VERSIONS, caseClient, expectFailure, expectResult, itUnless, loadMaterials, materialOf, only, useEndpoint } from './support/runner.ts';
+import {
+  TLS_VERSIONS,
+  caseClient,
+  expectFailure,
+  expectResult,
+  itUnless,
+  loadMaterials,
+  materialOf,
+  only,
+  useEndpoint,
+} from './support/runner.ts';
 
 /**
  * The scenarios whose declarations say that server programs differ — node (in-process), openssl s_server and nginx
@@ -29,7 +39,9 @@ import { TLS_VERSIONS, caseClient, expectFailure, expectResult, itUnless, loadMa
 
 await loadMaterials();
 const required = process.env.TLS_HARNESS_REQUIRE_TOOLS === '1';
-const unavailable = new Map(await Promise.all(SERVER_BACKEND_NAMES.map(async (name) => [name, await SERVER_BACKENDS[name].unavailable?.()] as const)));
+const unavailable = new Map(
+  await Promise.all(SERVER_BACKEND_NAMES.map(async (name) => [name, await SERVER_BACKENDS[name].unavailable?.()] as const)),
+);
 
 /** Why a backend's tests cannot run here, or undefined; fails the test when tools are required. */
 function notHere(backend: ServerBackendName): string | undefined {
@@ -57,7 +69,9 @@ function itOnBackend(backend: ServerBackendName, pending: string | undefined, ti
 function sideBySide(scenario: Scenario, c: NodeCase, version: SecureVersion): void {
   const body = () => {
     for (const backend of SERVER_BACKEND_NAMES) {
-      const endpoint = notHere(backend) ? undefined : useEndpoint(scenario.id, { fixed: c.fixed ?? false, backend: SERVER_BACKENDS[backend] });
+      const endpoint = notHere(backend)
+        ? undefined
+        : useEndpoint(scenario.id, { fixed: c.fixed ?? false, backend: SERVER_BACKENDS[backend] });
       for (const probe of c.probes ?? PROBE_NAMES) {
         const result = resolve(c.expect as NodeExpect, { runtime: RUNNING, server: SERVER_BACKENDS[backend].software, version, probe });
         itOnBackend(backend, endpoint?.pending, probeTitle(probe, result, version), async () => {
@@ -92,7 +106,9 @@ function normalizedOutput(output: string): string[] {
       line
         .replace(/\/[^\s"]*\/tls-harness-[^/\s"]+/g, '<dir>')
         .replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d (\[\w+\]) \d+#\d+: /, '$1 ')
-        .replace(/^[0-9A-F]+:(error:[0-9A-F]{8}:[^:]*:[^:]*:[^:]*):[^:]*:\d+:(.*)$/, (_, text: string, data: string) => (data ? `${text}:${data}` : text)),
+        .replace(/^[0-9A-F]+:(error:[0-9A-F]{8}:[^:]*:[^:]*:[^:]*):[^:]*:\d+:(.*)$/, (_, text: string, data: string) =>
+          data ? `${text}:${data}` : text,
+        ),
     )
     .filter((line) => line.trim() !== '' && !/^\[notice\]/.test(line));
 }
@@ -117,8 +133,14 @@ describe('server differences: a server configured with key material it cannot us
             try {
               expect(seen.kind, `${backend} started`).to.equal('serves');
               if (seen.kind !== 'serves') return;
-              const failure = resolve(seen.failure, { runtime: RUNNING, server: SERVER_BACKENDS[backend].software, version: 'TLSv1.3', probe: 'tls.connect' });
-              if (failure.kind !== 'fails') throw new Error('a server that serves what it should not is declared with the failure it causes');
+              const failure = resolve(seen.failure, {
+                runtime: RUNNING,
+                server: SERVER_BACKENDS[backend].software,
+                version: 'TLSv1.3',
+                probe: 'tls.connect',
+              });
+              if (failure.kind !== 'fails')
+                throw new Error('a server that serves what it should not is declared with the failure it causes');
               expectFailure(await started.endpoint.probe('tls.connect', only('TLSv1.3')), failure);
             } finally {
               await started.endpoint.close();

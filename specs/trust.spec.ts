@@ -11,7 +11,10 @@ await describeFamily('trust', {
         const [leaf, , issuing] = materialOf('chain-out-of-order').server.chain;
         if (!leaf || !issuing) throw new Error('chain-out-of-order serves leaf, top and issuing CA');
         const error = thrownBy(() => tls.createSecureContext({ key: leaf.keyPem, cert: issuing.certPem + leaf.certPem }));
-        expect(error).to.include({ code: 'ERR_OSSL_X509_KEY_VALUES_MISMATCH', message: 'error:05800074:x509 certificate routines::key values mismatch' });
+        expect(error).to.include({
+          code: 'ERR_OSSL_X509_KEY_VALUES_MISMATCH',
+          message: 'error:05800074:x509 certificate routines::key values mismatch',
+        });
       });
     },
   },

@@ -7,7 +7,9 @@ await describeFamily('validity', {
       it('the leaf starts less than 5 minutes from now', () => {
         const [leaf] = materialOf('clock-skew-leaf').server.chain;
         const startsIn = (leaf?.certificate.notBefore.getTime() ?? 0) - Date.now();
-        expect(startsIn).to.be.above(0).and.at.most(5 * 60 * 1000);
+        expect(startsIn)
+          .to.be.above(0)
+          .and.at.most(5 * 60 * 1000);
       });
     },
   },

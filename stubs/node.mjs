@@ -65,6 +65,7 @@ req.end();
 
 function reject(error) {
   console.log(`${error.code ?? error.name}: ${String(error.message).split('\n')[0]}`);
-  if (!connected) process.exitCode = 1; // no TCP connection at all: no verdict to give
+  if (!connected)
+    process.exitCode = 1; // no TCP connection at all: no verdict to give
   else console.log('REJECT');
 }

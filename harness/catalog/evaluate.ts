@@ -44,7 +44,9 @@ export function resolveCase(c: NodeCase, runtime: Runtime, server: ServerSoftwar
   const views: NonNullable<ResolvedCase['server']> = {};
   for (const version of caseVersions(c)) {
     const key = version ?? 'negotiated';
-    outcomes[key] = Object.fromEntries((c.probes ?? PROBE_NAMES).map((probe) => [probe, resolve(c.expect, { runtime, server, ...(version ? { version } : {}), probe })]));
+    outcomes[key] = Object.fromEntries(
+      (c.probes ?? PROBE_NAMES).map((probe) => [probe, resolve(c.expect, { runtime, server, ...(version ? { version } : {}), probe })]),
+    );
     const sees = c.server && resolve(c.server, { runtime, server, ...(version ? { version } : {}), probe: 'tls.connect' });
     if (sees !== undefined) views[key] = sees;
   }
@@ -58,10 +60,17 @@ function resolveTools(scenario: Scenario, runtime: Runtime, server: ServerSoftwa
     const key = TOOL_KEYS[tool];
     const broken = scenario.tools[key];
     const brokenPerVersion = typeof broken === 'object' && broken.kind === 'per-version';
-    const cell = variant === 'broken' ? broken : (scenario.tools.fixed?.[key] ?? (broken === undefined ? undefined : brokenPerVersion ? perVersion(OK, OK) : OK));
+    const cell =
+      variant === 'broken'
+        ? broken
+        : (scenario.tools.fixed?.[key] ?? (broken === undefined ? undefined : brokenPerVersion ? perVersion(OK, OK) : OK));
     if (cell === undefined) continue;
-    const resolved = (version?: SecureVersion) => resolve<ToolResult<Failure>>(cell as never, { runtime, server, ...(version ? { version } : {}) });
-    tools[tool] = typeof cell === 'object' && cell.kind === 'per-version' ? Object.fromEntries(VERSIONS.map((v) => [v, resolved(v)])) : { default: resolved() };
+    const resolved = (version?: SecureVersion) =>
+      resolve<ToolResult<Failure>>(cell as never, { runtime, server, ...(version ? { version } : {}) });
+    tools[tool] =
+      typeof cell === 'object' && cell.kind === 'per-version'
+        ? Object.fromEntries(VERSIONS.map((v) => [v, resolved(v)]))
+        : { default: resolved() };
   }
   return tools;
 }
@@ -71,7 +80,10 @@ export function resolveScenario(scenario: Scenario, runtime: Runtime, server: Se
   return {
     id: scenario.id,
     cases: scenario.node.map((c) => resolveCase(c, runtime, server)),
-    tools: { broken: scenario.startup ? {} : resolveTools(scenario, runtime, server, 'broken'), fixed: resolveTools(scenario, runtime, server, 'fixed') },
+    tools: {
+      broken: scenario.startup ? {} : resolveTools(scenario, runtime, server, 'broken'),
+      fixed: resolveTools(scenario, runtime, server, 'fixed'),
+    },
     ...(scenario.startup ? { startup: scenario.startup } : {}),
   };
 }

@@ -8,7 +8,10 @@ import { UsageError } from './errors.ts';
  * hold several ids separated by commas (`--only a,b` and `a b` both work).
  */
 export function selectScenarios(args: readonly string[]): Scenario[] {
-  const ids = args.flatMap((arg) => arg.split(',')).map((id) => id.trim()).filter((id) => id !== '');
+  const ids = args
+    .flatMap((arg) => arg.split(','))
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
   if (ids.length === 0) return [...SCENARIOS];
   const wanted = new Set<Scenario>();
   for (const id of ids) {
@@ -32,7 +35,8 @@ export function parsePort(text: string, option: string): number {
 /** A positive number of seconds from an option value. */
 export function parseSeconds(text: string, option: string): number {
   const seconds = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || seconds <= 0) throw new UsageError(`${option} must be a positive number of seconds, not ${JSON.stringify(text)}`);
+  if (!/^\d+(\.\d+)?$/.test(text) || seconds <= 0)
+    throw new UsageError(`${option} must be a positive number of seconds, not ${JSON.stringify(text)}`);
   return seconds;
 }
 

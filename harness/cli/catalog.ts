@@ -57,7 +57,12 @@ export async function catalogCommand(argv: string[], io: Io): Promise<number> {
     io.out(`${JSON.stringify({ node: process.version, openssl: process.versions.openssl, scenarios: rows }, null, 2)}\n`);
     return 0;
   }
-  io.out(table(['FAMILY', 'ID', 'STRICT CLIENT', 'TITLE'], scenarios.map((s) => [s.family, s.id, s.expect, s.title])));
+  io.out(
+    table(
+      ['FAMILY', 'ID', 'STRICT CLIENT', 'TITLE'],
+      scenarios.map((s) => [s.family, s.id, s.expect, s.title]),
+    ),
+  );
   const failures = scenarios.filter((s) => s.expect === 'reject').length;
   io.out(`\n${scenarios.length} scenarios (${failures} a strict client must reject)\n`);
   return 0;

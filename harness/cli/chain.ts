@@ -59,7 +59,13 @@ export interface CertificateInfo {
   unknownCriticalExtensions: string[];
   selfIssued: boolean;
   /** Which certificate's key verifies this one's signature. */
-  signedBy: 'itself' | 'the next certificate' | 'a later certificate' | 'an earlier certificate' | 'a CA that was not sent' | 'nothing: the signature does not verify';
+  signedBy:
+    | 'itself'
+    | 'the next certificate'
+    | 'a later certificate'
+    | 'an earlier certificate'
+    | 'a CA that was not sent'
+    | 'nothing: the signature does not verify';
   /** The same certificate was sent earlier in the chain. */
   duplicate: boolean;
   /** Only when CRLs were given: whether they revoke this certificate. */
@@ -80,9 +86,25 @@ const EKU_NAMES: Record<string, string> = {
 
 /** Extensions OpenSSL processes; a critical extension outside this list makes verification fail. */
 const KNOWN_EXTENSIONS = new Set([
-  '2.5.29.9', '2.5.29.14', '2.5.29.15', '2.5.29.17', '2.5.29.18', '2.5.29.19', '2.5.29.30', '2.5.29.31', '2.5.29.32',
-  '2.5.29.33', '2.5.29.35', '2.5.29.36', '2.5.29.37', '2.5.29.46', '2.5.29.54', '1.3.6.1.5.5.7.1.1', '1.3.6.1.5.5.7.1.24',
-  '1.3.6.1.4.1.11129.2.4.2', '1.3.6.1.5.5.7.1.3',
+  '2.5.29.9',
+  '2.5.29.14',
+  '2.5.29.15',
+  '2.5.29.17',
+  '2.5.29.18',
+  '2.5.29.19',
+  '2.5.29.30',
+  '2.5.29.31',
+  '2.5.29.32',
+  '2.5.29.33',
+  '2.5.29.35',
+  '2.5.29.36',
+  '2.5.29.37',
+  '2.5.29.46',
+  '2.5.29.54',
+  '1.3.6.1.5.5.7.1.1',
+  '1.3.6.1.5.5.7.1.24',
+  '1.3.6.1.4.1.11129.2.4.2',
+  '1.3.6.1.5.5.7.1.3',
 ]);
 
 const KEY_USAGE_BITS: Array<[number, string]> = [
@@ -111,7 +133,12 @@ function parseCrls(pems: readonly string[]): ParsedCrl[] {
   return pems.flatMap((pem) => {
     try {
       const crl = new x509.X509Crl(pem);
-      return [{ issuerDer: Buffer.from(crl.issuerName.toArrayBuffer()), serials: new Set(crl.entries.map((e) => normalizeSerial(e.serialNumber))) }];
+      return [
+        {
+          issuerDer: Buffer.from(crl.issuerName.toArrayBuffer()),
+          serials: new Set(crl.entries.map((e) => normalizeSerial(e.serialNumber))),
+        },
+      ];
     } catch {
       return [];
     }
@@ -146,7 +173,10 @@ export function issuerDer(der: Buffer): Buffer | undefined {
  * Describe each certificate, and how the certificates of the chain relate to each other; with `crls`, also whether
  * they revoke each certificate.
  */
-export function describeChain(certificates: readonly Buffer[], options: { crls?: readonly string[]; now?: number } = {}): CertificateInfo[] {
+export function describeChain(
+  certificates: readonly Buffer[],
+  options: { crls?: readonly string[]; now?: number } = {},
+): CertificateInfo[] {
   const now = options.now ?? Date.now();
   const crls = options.crls ? parseCrls(options.crls) : undefined;
   const parsed = certificates.map((der) => ({ node: new X509Certificate(der), der }));
@@ -174,7 +204,10 @@ export function describeChain(certificates: readonly Buffer[], options: { crls?:
       nameConstraints: details.nameConstraints,
       unknownCriticalExtensions: details.unknownCritical,
       selfIssued,
-      signedBy: signer(parsed.map((p) => p.node), index),
+      signedBy: signer(
+        parsed.map((p) => p.node),
+        index,
+      ),
       duplicate: parsed.slice(0, index).some((earlier) => earlier.der.equals(der)),
       ...(crls ? { revocation: revocation(crls, details.issuerDer, serialNumber) } : {}),
       sha256: node.fingerprint256,
@@ -184,7 +217,10 @@ export function describeChain(certificates: readonly Buffer[], options: { crls?:
 }
 
 function oneLine(name: string): string {
-  return name.split('\n').filter((part) => part !== '').join(', ');
+  return name
+    .split('\n')
+    .filter((part) => part !== '')
+    .join(', ');
 }
 
 function keyName(certificate: X509Certificate): string {
@@ -216,7 +252,8 @@ function signer(chain: readonly X509Certificate[], index: number): CertificateIn
   };
   if (certificate.subject === certificate.issuer && verifies(certificate)) return 'itself';
   const issuers = chain.map((c, i) => ({ c, i })).filter(({ c, i }) => i !== index && c.subject === certificate.issuer);
-  if (issuers.length === 0) return certificate.subject === certificate.issuer ? 'nothing: the signature does not verify' : 'a CA that was not sent';
+  if (issuers.length === 0)
+    return certificate.subject === certificate.issuer ? 'nothing: the signature does not verify' : 'a CA that was not sent';
   const verified = issuers.find(({ c }) => verifies(c));
   if (!verified) return 'nothing: the signature does not verify';
   if (verified.i === index + 1) return 'the next certificate';
@@ -273,7 +310,10 @@ export async function captureChain(target: Target, servername: string | undefine
   if (wire.certificates.length > 0) return wire;
   const linked = await captureFromNode(target, servername, timeoutMs);
   if (linked.certificates.length > 0) {
-    return { ...linked, note: `the server sent no certificate at TLS 1.2 or lower (${wire.note}); this is the chain as Node links it over TLS 1.3` };
+    return {
+      ...linked,
+      note: `the server sent no certificate at TLS 1.2 or lower (${wire.note}); this is the chain as Node links it over TLS 1.3`,
+    };
   }
   return { source: 'none', certificates: [], hello: wire.hello, note: `${wire.note}; over TLS 1.3: ${linked.note}` };
 }
@@ -337,7 +377,11 @@ function captureFromWire(target: Target, servername: string | undefined, timeout
         source: certificates.length > 0 ? 'wire' : 'none',
         certificates,
         hello,
-        ...(request === undefined ? {} : { certificateRequest: request && { authoritiesDer: request.authoritiesDer, authorities: request.authoritiesDer.map(nameText) } }),
+        ...(request === undefined
+          ? {}
+          : {
+              certificateRequest: request && { authoritiesDer: request.authoritiesDer, authorities: request.authoritiesDer.map(nameText) },
+            }),
         ...(certificates.length > 0 ? {} : { note: reason }),
       });
     };

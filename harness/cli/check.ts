@@ -84,7 +84,11 @@ const canaryScenario: Scenario = defineScenario({
   fix: 'Nothing to fix.',
   expect: 'accept',
   async setup(pki) {
-    const leaf = await certificate(CANARY_NAME).serverAuth().dns(CANARY_NAME).issuedBy(await pki.intermediateCa()).build();
+    const leaf = await certificate(CANARY_NAME)
+      .serverAuth()
+      .dns(CANARY_NAME)
+      .issuedBy(await pki.intermediateCa())
+      .build();
     return { server: { chain: [leaf, await pki.intermediateCa()] }, client: { ca: pems(await pki.rootCa()), servername: CANARY_NAME } };
   },
   node: [{ expect: OK }],
@@ -239,10 +243,17 @@ function stubEnvironment(id: string, timeoutMs: number, client: ClientOptions): 
 
 /** Grade one stub run against what a strict client must do. */
 export function grade(scenario: Scenario, run: StubRun): Pick<CheckResult, 'result' | 'verdict' | 'reason' | 'context'> {
-  const lines = run.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = run.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   const last = lines.at(-1);
   const before = lines.slice(0, -1).join(' | ');
-  const stderrLast = run.stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '').at(-1);
+  const stderrLast = run.stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .at(-1);
   const context = clip(before || stderrLast || '');
   const withContext = context ? { context } : {};
   if (run.spawnError) return { result: 'FAIL', reason: `the stub could not be started: ${run.spawnError}` };
@@ -272,7 +283,10 @@ function line(result: CheckResult, width: number): string {
 async function checkExecutable(program: string): Promise<void> {
   const candidates = program.includes('/')
     ? [resolve(program)]
-    : (process.env.PATH ?? '').split(delimiter).filter((dir) => dir !== '').map((dir) => join(dir, program));
+    : (process.env.PATH ?? '')
+        .split(delimiter)
+        .filter((dir) => dir !== '')
+        .map((dir) => join(dir, program));
   let found: string | undefined;
   for (const candidate of candidates) {
     try {

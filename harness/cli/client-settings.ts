@@ -21,7 +21,10 @@ export const STUB_LACKS: Lacks<ClientFeature, never> = {
 
 /** The client settings the scenario's verdict assumes that a stub is not given, in words (empty: a stub can be graded). */
 export function settingsBeyondTrust(scenario: Scenario, material: ScenarioMaterial): string[] {
-  const declared = Object.entries(scenario.needs ?? {}).map(([feature, says]) => ({ feature: feature as ClientFeature, says: says as string }));
+  const declared = Object.entries(scenario.needs ?? {}).map(([feature, says]) => ({
+    feature: feature as ClientFeature,
+    says: says as string,
+  }));
   return [...clientNeeds(material.client, material.server), ...declared]
     .filter((need) => STUB_LACKS[need.feature] !== undefined)
     .map((need) => need.says);
@@ -32,5 +35,7 @@ export function stubCannotBeGraded(scenario: Scenario, material: ScenarioMateria
   const settings = settingsBeyondTrust(scenario, material);
   if (settings.length > 0) return `${settings.join('; ')}: ${STUB_LACKS['client-certificate'] as string}`;
   // The host name as the stub gets it: whether the verdict holds depends on how the client spells it on the wire.
-  return clientNeeds(material.client, material.server).find((need) => need.feature === 'unicode-host' || need.feature === 'trailing-dot-sni')?.says;
+  return clientNeeds(material.client, material.server).find(
+    (need) => need.feature === 'unicode-host' || need.feature === 'trailing-dot-sni',
+  )?.says;
 }

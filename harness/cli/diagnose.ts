@@ -40,7 +40,17 @@ Examples:
 `;
 
 const VERSIONS: readonly SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ETIMEDOUT', 'PROBE_TIMEOUT']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'ETIMEDOUT',
+  'PROBE_TIMEOUT',
+]);
 
 export async function diagnoseCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -158,7 +168,11 @@ function report(observation: Observation, found: Match) {
     server: {
       ...observation.capture.hello,
       ...(observation.capture.certificateRequest !== undefined
-        ? { clientCertificateRequest: observation.capture.certificateRequest && { authorities: observation.capture.certificateRequest.authorities } }
+        ? {
+            clientCertificateRequest: observation.capture.certificateRequest && {
+              authorities: observation.capture.certificateRequest.authorities,
+            },
+          }
         : {}),
     },
     ...(observation.clientCertificate ? { clientCertificate: observation.clientCertificate } : {}),
@@ -175,7 +189,9 @@ function text(observation: Observation, found: Match): string {
   lines.push('');
   const [only] = found.best;
   if (found.best.length === 0) {
-    lines.push(`No catalog entry gives ${outcome.code ?? outcome.errorName ?? 'this result'}: see \`tls-harness catalog\` for what the catalog covers.`);
+    lines.push(
+      `No catalog entry gives ${outcome.code ?? outcome.errorName ?? 'this result'}: see \`tls-harness catalog\` for what the catalog covers.`,
+    );
   } else if (found.best.length === 1 && only) {
     const closeness = found.tier === 'exact' ? 'Matches' : 'Closest catalog entry (same code, another message):';
     lines.push(`${closeness} ${only.id} (${only.family}) — ${only.title}`);
@@ -196,7 +212,8 @@ function text(observation: Observation, found: Match): string {
 }
 
 function verdictLine(scenario: Scenario, accepted: boolean): string {
-  if (scenario.expect === 'accept') return accepted ? 'A strict client accepts this, and Node did.' : 'A strict client accepts this; Node did not.';
+  if (scenario.expect === 'accept')
+    return accepted ? 'A strict client accepts this, and Node did.' : 'A strict client accepts this; Node did not.';
   return accepted ? 'A strict client must reject this — Node accepted it.' : 'A strict client must reject this, and Node did.';
 }
 
@@ -210,20 +227,33 @@ function chainText(observation: Observation): string[] {
   if (request) lines.push(`The server asks for a client certificate from: ${request.authorities.join('; ') || '(any CA)'}`);
   const client = observation.clientCertificate;
   if (client) {
-    const accepted = client.issuerAccepted === undefined ? '' : client.issuerAccepted ? ', an issuer the server accepts' : ', an issuer the server does NOT list';
-    lines.push(`Client certificate given: ${client.subject} from ${client.issuer}${accepted}; ${client.validity}; EKU ${client.extendedKeyUsage?.join(', ') ?? '(none)'}`);
+    const accepted =
+      client.issuerAccepted === undefined
+        ? ''
+        : client.issuerAccepted
+          ? ', an issuer the server accepts'
+          : ', an issuer the server does NOT list';
+    lines.push(
+      `Client certificate given: ${client.subject} from ${client.issuer}${accepted}; ${client.validity}; EKU ${client.extendedKeyUsage?.join(', ') ?? '(none)'}`,
+    );
   }
   const { hello } = capture;
   if (hello.protocol) {
-    lines.push(`Server, asked for TLS 1.2 or lower: ${hello.protocol}, ${hello.cipher ?? '?'}${hello.ephemeralKey ? `, ephemeral ${hello.ephemeralKey}` : ''}`);
+    lines.push(
+      `Server, asked for TLS 1.2 or lower: ${hello.protocol}, ${hello.cipher ?? '?'}${hello.ephemeralKey ? `, ephemeral ${hello.ephemeralKey}` : ''}`,
+    );
   }
   return lines;
 }
 
 function certificateText(c: CertificateInfo, index: number): string[] {
-  const sans = c.subjectAltNames.length > 6 ? `${c.subjectAltNames.slice(0, 6).join(', ')}, … (${c.subjectAltNames.length} in all)` : c.subjectAltNames.join(', ') || '(none)';
+  const sans =
+    c.subjectAltNames.length > 6
+      ? `${c.subjectAltNames.slice(0, 6).join(', ')}, … (${c.subjectAltNames.length} in all)`
+      : c.subjectAltNames.join(', ') || '(none)';
   const state = c.validity === 'valid' ? 'valid' : `${c.validity.toUpperCase()}, by ${c.validityOff}`;
-  const ca = c.ca === undefined ? 'no basicConstraints' : c.ca ? `CA${c.pathLength !== undefined ? ` (pathLen ${c.pathLength})` : ''}` : 'not a CA';
+  const ca =
+    c.ca === undefined ? 'no basicConstraints' : c.ca ? `CA${c.pathLength !== undefined ? ` (pathLen ${c.pathLength})` : ''}` : 'not a CA';
   const usage = [
     ca,
     c.keyUsage ? `keyUsage ${c.keyUsage.join(', ')}` : '',

@@ -148,7 +148,11 @@ export const DIAGNOSE_LACKS: Lacks<ClientFeature, never> = {
 /** Why the scenario's client cannot be reproduced from diagnose's command line (so the scenario is no candidate). */
 export function notReproducible(options: ClientOptions): string | undefined {
   const needs = clientNeeds(options).filter((need) => need.feature !== 'reject-unauthorized' || options.rejectUnauthorized === false);
-  return firstLack(DIAGNOSE_LACKS, needs.map((need) => need.feature), undefined as never);
+  return firstLack(
+    DIAGNOSE_LACKS,
+    needs.map((need) => need.feature),
+    undefined as never,
+  );
 }
 
 /** The settings diagnose would be given to act like the scenario's client (what the spec passes as flags). */

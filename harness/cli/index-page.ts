@@ -50,9 +50,11 @@ function clientCell(entry: ServeEntry): string {
   }
   if (entry.caFile === null) parts.push('trusts the system store (no CA file)');
   if (entry.servername === null) parts.push(`connect by IP: ${escape(HOST)}, no SNI`);
-  else if (entry.servername !== 'localhost') parts.push(`SNI and host check: <code>${escape(entry.servername ?? '')}</code>, address ${escape(HOST)}`);
+  else if (entry.servername !== 'localhost')
+    parts.push(`SNI and host check: <code>${escape(entry.servername ?? '')}</code>, address ${escape(HOST)}`);
   for (const setting of entry.clientSettings ?? []) parts.push(escape(setting));
-  for (const [name, value] of Object.entries(entry.clientEnvironment ?? {})) parts.push(`env <code>${escape(name)}=${escape(value)}</code>`);
+  for (const [name, value] of Object.entries(entry.clientEnvironment ?? {}))
+    parts.push(`env <code>${escape(name)}=${escape(value)}</code>`);
   return parts.join('<br>');
 }
 

@@ -92,7 +92,9 @@ function entry(served: Served): ServeEntry {
   const base = { id: scenario.id, family: scenario.family, title: scenario.title, expect: scenario.expect };
   if (!endpoint) return { ...base, error: served.startError ?? 'the server did not start' };
   const settings = settingsBeyondTrust(scenario, material);
-  const environment = client.env && Object.fromEntries(Object.entries(client.env).map(([name, value]) => [name, typeof value === 'string' ? value : '<a PEM file>']));
+  const environment =
+    client.env &&
+    Object.fromEntries(Object.entries(client.env).map(([name, value]) => [name, typeof value === 'string' ? value : '<a PEM file>']));
   return {
     ...base,
     host: endpoint.host,
@@ -113,7 +115,9 @@ function humanTable(entries: ServeEntry[], indexUrl: string, dir: string): strin
     e.family,
     e.id,
     e.expect,
-    e.error !== undefined ? `(server does not start: ${e.error})` : `${e.url}${e.servername === 'localhost' || e.servername === null ? '' : ` → ${e.host}`}`,
+    e.error !== undefined
+      ? `(server does not start: ${e.error})`
+      : `${e.url}${e.servername === 'localhost' || e.servername === null ? '' : ` → ${e.host}`}`,
   ]);
   const serving = entries.filter((e) => e.error === undefined).length;
   return (

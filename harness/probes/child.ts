@@ -33,12 +33,17 @@ export async function probeInChild(probes: ChildProbe[], env: ChildEnvironment):
  * probeInChild, plus everything the child wrote to stderr: what Node itself prints about the environment it was
  * given, e.g. the warning for NODE_TLS_REJECT_UNAUTHORIZED=0.
  */
-export async function probeInChildWithStderr(probes: ChildProbe[], env: ChildEnvironment): Promise<{ outcomes: Outcome[]; stderr: string }> {
+export async function probeInChildWithStderr(
+  probes: ChildProbe[],
+  env: ChildEnvironment,
+): Promise<{ outcomes: Outcome[]; stderr: string }> {
   const files = await writePemFiles(
     Object.fromEntries(Object.entries(env).flatMap(([name, value]) => (typeof value === 'string' ? [] : [[`${name}.pem`, value.pem]]))),
   );
   try {
-    const variables = Object.fromEntries(Object.entries(env).map(([name, value]) => [name, typeof value === 'string' ? value : (files.paths[`${name}.pem`] ?? '')]));
+    const variables = Object.fromEntries(
+      Object.entries(env).map(([name, value]) => [name, typeof value === 'string' ? value : (files.paths[`${name}.pem`] ?? '')]),
+    );
     return await runChild(probes, variables);
   } finally {
     await files.close();

@@ -25,8 +25,7 @@ export function fetchAgentClass(): Promise<AgentConstructor> {
     // undici 7 (Node 24) registers its Agent under `.2` as well; undici 8 (Node 26) keeps only a compatibility
     // wrapper under `.1`. Newest first.
     const dispatcher: unknown =
-      Reflect.get(globalThis, Symbol.for('undici.globalDispatcher.2')) ??
-      Reflect.get(globalThis, Symbol.for('undici.globalDispatcher.1'));
+      Reflect.get(globalThis, Symbol.for('undici.globalDispatcher.2')) ?? Reflect.get(globalThis, Symbol.for('undici.globalDispatcher.1'));
     if (typeof dispatcher !== 'object' || dispatcher === null) {
       throw new Error(`this Node (${process.version}) exposes no global undici dispatcher`);
     }

@@ -36,10 +36,7 @@ export function probeHttpsRequest(target: Target, client: ClientOptions): Promis
       resolve(failure('https.request', 'call', error));
       return;
     }
-    const timer = setTimeout(
-      () => request.destroy(new ProbeTimeout(timeoutMs)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => request.destroy(new ProbeTimeout(timeoutMs)), timeoutMs);
     request.once('socket', (s) => {
       socket = s as TLSSocket;
       socket.once('connect', () => (localPort = socket?.localPort));

@@ -75,7 +75,9 @@ const contexts = new Map<string, SecureContext>();
  * checkServerIdentity, minDHSize) stay per connection.
  */
 function contextOptions(client: ClientOptions): { secureContext: SecureContext } | SecureContextOptions {
-  const settings = Object.fromEntries(CONTEXT_OPTIONS.flatMap((name) => (client[name] === undefined ? [] : [[name, client[name]]]))) as SecureContextOptions;
+  const settings = Object.fromEntries(
+    CONTEXT_OPTIONS.flatMap((name) => (client[name] === undefined ? [] : [[name, client[name]]])),
+  ) as SecureContextOptions;
   const key = createHash('sha256').update(JSON.stringify(settings)).digest('hex');
   let context = contexts.get(key);
   if (!context) {

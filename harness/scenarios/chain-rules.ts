@@ -86,7 +86,10 @@ export const chainRuleScenarios = [
         fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
       };
     },
-    node: [{ expect: fails('UNSPECIFIED', 'key usage does not include certificate signing') }, fixed('an intermediate with keyUsage keyCertSign')],
+    node: [
+      { expect: fails('UNSPECIFIED', 'key usage does not include certificate signing') },
+      fixed('an intermediate with keyUsage keyCertSign'),
+    ],
     tools: certificateProblem(79, 'invalid CA certificate', 'unknown CA'),
   }),
   defineScenario({
@@ -108,7 +111,10 @@ export const chainRuleScenarios = [
         fixed: { server: { chain: [await pki.serverLeaf(), intermediate] } },
       };
     },
-    node: [{ expect: fails('PATH_LENGTH_EXCEEDED', 'path length constraint exceeded') }, fixed('the leaf issued by the pathLen-0 intermediate directly')],
+    node: [
+      { expect: fails('PATH_LENGTH_EXCEEDED', 'path length constraint exceeded') },
+      fixed('the leaf issued by the pathLen-0 intermediate directly'),
+    ],
     tools: certificateProblem(25, 'path length constraint exceeded', 'unknown CA'),
   }),
   defineScenario({
@@ -143,7 +149,10 @@ export const chainRuleScenarios = [
       };
     },
     // No Node code for this OpenSSL error. (The leaf's IP SANs are not constrained: the CA has no IP subtree.)
-    node: [{ expect: fails('UNSPECIFIED', 'permitted subtree violation') }, fixed('issued by an intermediate whose constraints permit localhost')],
+    node: [
+      { expect: fails('UNSPECIFIED', 'permitted subtree violation') },
+      fixed('issued by an intermediate whose constraints permit localhost'),
+    ],
     tools: certificateProblem(47, 'permitted subtree violation', 'certificate unknown'),
   }),
   defineScenario({

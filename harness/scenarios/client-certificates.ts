@@ -44,7 +44,11 @@ const SERVERS_DIFFER =
 
 /** How each server refuses a client certificate it does not accept: `alert` is the one s_server sends. */
 function refusedByServer(alert: Alert): NodeExpect {
-  return perServer(SERVERS_DIFFER, { node: DROPPED_WITHOUT_ALERT, openssl: alertAfterHandshake(alert), nginx: nginxPage(NGINX_CERTIFICATE_ERROR) });
+  return perServer(SERVERS_DIFFER, {
+    node: DROPPED_WITHOUT_ALERT,
+    openssl: alertAfterHandshake(alert),
+    nginx: nginxPage(NGINX_CERTIFICATE_ERROR),
+  });
 }
 
 /** A Node server's view of a client certificate it refused: a generic 'socket hang up'; the reason is the socket's. */
@@ -94,8 +98,14 @@ export const clientCertificateScenarios = [
     expect: 'reject',
     setup: (pki) => requiringClientCertificate(pki, undefined),
     node: [
-      { expect: CERTIFICATE_MISSING, server: tlsClientError('ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE', openssl('peer did not return a certificate')) },
-      fixed('present the client certificate (cert + key)', { expect: ok({ as: 'alice' }), server: secureConnection(true, { peer: 'alice' }) }),
+      {
+        expect: CERTIFICATE_MISSING,
+        server: tlsClientError('ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE', openssl('peer did not return a certificate')),
+      },
+      fixed('present the client certificate (cert + key)', {
+        expect: ok({ as: 'alice' }),
+        server: secureConnection(true, { peer: 'alice' }),
+      }),
     ],
     tools: {
       // TLS 1.3: the certificate_required alert arrives after the client's handshake (curl: while reading, 56; Python:
@@ -113,7 +123,11 @@ export const clientCertificateScenarios = [
         TOOLS_HANDSHAKE_FAILURE.sClient,
       ),
       python: perVersion(
-        pythonRaises('SSLError', '[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required (_ssl.c)', 'after-secureConnect'),
+        pythonRaises(
+          'SSLError',
+          '[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required (_ssl.c)',
+          'after-secureConnect',
+        ),
         TOOLS_HANDSHAKE_FAILURE.python,
       ),
       // urllib: an error while urlopen opens the connection comes wrapped in URLError; one after the handshake comes from
@@ -129,13 +143,13 @@ export const clientCertificateScenarios = [
     family: 'client-certificates',
     title: 'Client certificate issued by a CA the server does not trust',
     cause:
-      'The client presents a certificate, but from a CA that is not in the server\'s `ca` list. A Node server with ' +
+      "The client presents a certificate, but from a CA that is not in the server's `ca` list. A Node server with " +
       '`requestCert` + `rejectUnauthorized` lets the handshake finish, then checks the certificate and destroys the ' +
       'socket without sending an alert: the client sees a bare close. In TLS 1.3 that close comes after the ' +
       "client's secureConnect; in TLS 1.2 it comes before the client's handshake completes. Only the server knows why " +
       "(tlsSocket.authorizationError), and Node's tlsClientError says just 'socket hang up'.",
     fix:
-      'Present a certificate issued by a CA the server trusts, or add the issuing CA to the server\'s `ca` option. ' +
+      "Present a certificate issued by a CA the server trusts, or add the issuing CA to the server's `ca` option. " +
       'When the close carries no reason, read it on the server (authorizationError on the socket).',
     expect: 'reject',
     setup: async (pki) => requiringClientCertificate(pki, await pki.untrustedClientCert()),
@@ -164,7 +178,10 @@ export const clientCertificateScenarios = [
     fix: 'Renew the client certificate (and automate renewal for machine identities); check the server clock too.',
     expect: 'reject',
     async setup(pki) {
-      const expired = await certificate('alice').label('expired client certificate').clientAuth().validDays(-30, -1)
+      const expired = await certificate('alice')
+        .label('expired client certificate')
+        .clientAuth()
+        .validDays(-30, -1)
         .issuedBy(await pki.clientCa())
         .build();
       return requiringClientCertificate(pki, expired);
@@ -187,7 +204,9 @@ export const clientCertificateScenarios = [
     fix: 'Issue the client its own certificate with extendedKeyUsage clientAuth (`extendedKeyUsage = clientAuth`).',
     expect: 'reject',
     async setup(pki) {
-      const serverAuthOnly = await certificate('alice').label('serverAuth-only client certificate').serverAuth()
+      const serverAuthOnly = await certificate('alice')
+        .label('serverAuth-only client certificate')
+        .serverAuth()
         .issuedBy(await pki.clientCa())
         .build();
       return requiringClientCertificate(pki, serverAuthOnly);

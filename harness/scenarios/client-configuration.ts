@@ -36,12 +36,17 @@ export function fingerprint256(credential: Credential): string {
  */
 export function pinCertificate(pinned: string): (host: string, cert: PeerCertificate) => Error | undefined {
   return (host, cert) =>
-    checkServerIdentity(host, cert) ?? (cert.fingerprint256 === pinned ? undefined : new CertificatePinMismatch(host, cert.fingerprint256, pinned));
+    checkServerIdentity(host, cert) ??
+    (cert.fingerprint256 === pinned ? undefined : new CertificatePinMismatch(host, cert.fingerprint256, pinned));
 }
 
 /** The certificate the server had before it was renewed: the one the client of certificate-pin-mismatch still pins. */
 export const previousServerCertificate = once(async () =>
-  localLeaf('localhost').label('previous server certificate').validDays(-90, -1).issuedBy(await namedPki.intermediateCa()).build(),
+  localLeaf('localhost')
+    .label('previous server certificate')
+    .validDays(-90, -1)
+    .issuedBy(await namedPki.intermediateCa())
+    .build(),
 );
 
 export const clientConfigurationScenarios = [
@@ -103,8 +108,16 @@ export const clientConfigurationScenarios = [
     // The variable is read at start-up: these clients run in a fresh Node process that has it (stderr: its warning).
     node: [
       { expect: ok({ unverified: 'CERT_HAS_EXPIRED' }) },
-      { title: 'a client that passes rejectUnauthorized: true itself still verifies', client: { rejectUnauthorized: true }, expect: CERTIFICATE_HAS_EXPIRED },
-      { title: 'fix: without the variable (this process), the expired certificate is refused', client: { env: undefined }, expect: CERTIFICATE_HAS_EXPIRED },
+      {
+        title: 'a client that passes rejectUnauthorized: true itself still verifies',
+        client: { rejectUnauthorized: true },
+        expect: CERTIFICATE_HAS_EXPIRED,
+      },
+      {
+        title: 'fix: without the variable (this process), the expired certificate is refused',
+        client: { env: undefined },
+        expect: CERTIFICATE_HAS_EXPIRED,
+      },
       fixed('without the variable (this process), a renewed certificate is accepted', { client: { env: undefined } }),
     ],
     // A Node setting, ignored by all three (their processes get the variable all the same).
@@ -134,7 +147,8 @@ export const clientConfigurationScenarios = [
       // Exactly the Error the custom checkServerIdentity returned: Node does not wrap it.
       {
         expect: fails('ERR_CERT_PIN_MISMATCH', {
-          fingerprinted: 'certificate pin mismatch for localhost: the server presented SHA-256 <fingerprint>, the client pins <fingerprint>',
+          fingerprinted:
+            'certificate pin mismatch for localhost: the server presented SHA-256 <fingerprint>, the client pins <fingerprint>',
         }),
       },
       fixed('pin the certificate the server presents now'),
@@ -148,7 +162,9 @@ export const clientConfigurationScenarios = [
           replaces: ['identity-callback'],
           says: '--pinnedpubkey for the pinning checkServerIdentity',
           client: async (variant) => ({
-            pinnedPublicKey: pinnedPublicKey((variant === 'fixed' ? await namedPki.serverLeaf() : await previousServerCertificate()).certPem),
+            pinnedPublicKey: pinnedPublicKey(
+              (variant === 'fixed' ? await namedPki.serverLeaf() : await previousServerCertificate()).certPem,
+            ),
           }),
         },
       },
@@ -166,7 +182,11 @@ export const clientConfigurationScenarios = [
     fix: "Set `servername` (or the URL's host) to a name the server has a certificate for: www.example.test.",
     expect: 'reject',
     async setup(pki) {
-      const www = await certificate('www.example.test').serverAuth().dns('www.example.test').issuedBy(await pki.intermediateCa()).build();
+      const www = await certificate('www.example.test')
+        .serverAuth()
+        .dns('www.example.test')
+        .issuedBy(await pki.intermediateCa())
+        .build();
       return {
         server: {
           chain: [await pki.serverLeaf(), await pki.intermediateCa()],
@@ -178,7 +198,11 @@ export const clientConfigurationScenarios = [
     },
     node: [
       // The names of the server's *default* certificate, which is what a name without its own certificate gets.
-      { expect: altnameInvalid("Host: example.test. is not in the cert's altnames: DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1") },
+      {
+        expect: altnameInvalid(
+          "Host: example.test. is not in the cert's altnames: DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1",
+        ),
+      },
       fixed('servername www.example.test'),
     ],
     tools: nameMismatch('example.test'),

@@ -123,14 +123,20 @@ export const cryptoStrengthScenarios = [
     node: [
       {
         expect: perVersion(alertInHandshake(ALERTS.handshakeFailure), KEY_TOO_WEAK),
-        server: perVersion(tlsClientError('ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM', openssl('no suitable signature algorithm')), undefined),
+        server: perVersion(
+          tlsClientError('ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM', openssl('no suitable signature algorithm')),
+          undefined,
+        ),
       },
       fixed('an EC P-256 key'),
     ],
     // TLS 1.3: the server has no RSA-PSS signature a 512-bit key can make and aborts. TLS 1.2: the client refuses the key.
     tools: {
       curl: perVersion(TOOLS_HANDSHAKE_FAILURE.curl, curl(60, 'SSL certificate problem: EE certificate key too weak')),
-      sClient: perVersion(TOOLS_HANDSHAKE_FAILURE.sClient, sClientRejects(66, 'EE certificate key too weak', 'bad certificate', { verify: '0 (ok)' })),
+      sClient: perVersion(
+        TOOLS_HANDSHAKE_FAILURE.sClient,
+        sClientRejects(66, 'EE certificate key too weak', 'bad certificate', { verify: '0 (ok)' }),
+      ),
       python: perVersion(TOOLS_HANDSHAKE_FAILURE.python, pythonRejects('EE certificate key too weak')),
     },
   }),
@@ -227,7 +233,13 @@ export const cryptoStrengthScenarios = [
     // The client's minDHSize is Node's; each tool gets OpenSSL's counterpart, security level 2 (SECURITY_LEVEL_2).
     tools: {
       curl: perVersion(OK, curl(35, 'OpenSSL/<version>: error:0A00018A:SSL routines::dh key too small')),
-      sClient: perVersion(OK, sClientFails({ alerts: ['write:fatal:handshake failure'], error: 'error:0A00018A:SSL routines:tls_process_ske_dhe:dh key too small' })),
+      sClient: perVersion(
+        OK,
+        sClientFails({
+          alerts: ['write:fatal:handshake failure'],
+          error: 'error:0A00018A:SSL routines:tls_process_ske_dhe:dh key too small',
+        }),
+      ),
       python: perVersion(OK, pythonRaises('SSLError', '[SSL: DH_KEY_TOO_SMALL] dh key too small (_ssl.c)')),
       counterparts: { curl: SECURITY_LEVEL_2, sClient: SECURITY_LEVEL_2, python: SECURITY_LEVEL_2 },
     },

@@ -41,7 +41,10 @@ export const hostnameScenarios = [
       },
       fixed('a certificate reissued with the right SAN (DNS:localhost)'),
     ],
-    tools: { ...nameMismatch('localhost'), urllib: urlError(pythonRejects("Hostname mismatch, certificate is not valid for 'localhost'.")) },
+    tools: {
+      ...nameMismatch('localhost'),
+      urllib: urlError(pythonRejects("Hostname mismatch, certificate is not valid for 'localhost'.")),
+    },
   }),
   defineScenario({
     id: 'wildcard-too-deep',
@@ -225,7 +228,7 @@ export const hostnameScenarios = [
     title: 'Certificate with neither a common name nor a subjectAltName',
     cause:
       'The certificate names no host at all: its subject has no CN and it has no subjectAltName extension ' +
-      "(e.g. made from a CSR without `-subj`/`-addext`). There is nothing to match the host name against.",
+      '(e.g. made from a CSR without `-subj`/`-addext`). There is nothing to match the host name against.',
     fix: 'Reissue the certificate with a subjectAltName for every name clients use (DNS:localhost, IP:127.0.0.1).',
     expect: 'reject',
     async setup(pki) {
@@ -286,14 +289,18 @@ export const hostnameScenarios = [
       'longer allowed (RFC 9525), public CAs must put every name in the SAN (CA/Browser Forum), and browsers reject ' +
       'such certificates (Chrome since version 58: NET::ERR_CERT_COMMON_NAME_INVALID). Like Node, curl, ' +
       "openssl s_client and Python fall back to the CN too (Python's hostname_checks_common_name defaults to True). " +
-      "Node still falls back to the CN when a certificate has no DNS SAN, so Node accepts it: a strict client " +
+      'Node still falls back to the CN when a certificate has no DNS SAN, so Node accepts it: a strict client ' +
       'must not.',
     fix:
       'Reissue the certificate with a subjectAltName (DNS:localhost, IP:127.0.0.1); keep the CN if you like. A client ' +
       'that wants the strict rule refuses certificates without a SAN in its own checkServerIdentity.',
     expect: 'reject',
     async setup(pki) {
-      const cnOnly = await certificate('localhost').label('CN only').serverAuth().issuedBy(await pki.intermediateCa()).build();
+      const cnOnly = await certificate('localhost')
+        .label('CN only')
+        .serverAuth()
+        .issuedBy(await pki.intermediateCa())
+        .build();
       return {
         server: { chain: [cnOnly, await pki.intermediateCa()] },
         client: { ca: pems(await pki.rootCa()) },
@@ -356,9 +363,10 @@ export const hostnameScenarios = [
       };
     },
     node: [{ expect: OK }],
-    tools: // curl drops the trailing dot (for SNI and for the check) and connects, as Node does; s_client and Python hand
-    // the name to OpenSSL as given, and 'localhost.' does not match DNS:localhost.
-    { ...nameMismatch('localhost.'), curl: OK },
+    // curl drops the trailing dot (for SNI and for the check) and connects, as Node does; s_client and Python hand
+    tools:
+      // the name to OpenSSL as given, and 'localhost.' does not match DNS:localhost.
+      { ...nameMismatch('localhost.'), curl: OK },
   }),
   defineScenario({
     id: 'trailing-dot-sni',
@@ -397,8 +405,8 @@ export const hostnameScenarios = [
       },
       fixed("servername 'localhost', without the dot"),
     ],
-    tools: // Node sends SNI 'localhost.' and gets the default certificate; curl sends 'localhost' and gets the right one.
-    { ...nameMismatch('localhost.'), curl: OK },
+    // Node sends SNI 'localhost.' and gets the default certificate; curl sends 'localhost' and gets the right one.
+    tools: { ...nameMismatch('localhost.'), curl: OK },
   }),
   defineScenario({
     id: 'uppercase-host',
@@ -406,7 +414,7 @@ export const hostnameScenarios = [
     title: 'Host name in upper case (LOCALHOST)',
     cause:
       'DNS names are case-insensitive (RFC 4343), and so is the certificate match (RFC 6125 §6.4.1): LOCALHOST ' +
-      'matches DNS:localhost; Node lowercases A–Z on both sides before comparing, and a browser\'s URL parser ' +
+      "matches DNS:localhost; Node lowercases A–Z on both sides before comparing, and a browser's URL parser " +
       'lowercases the host before anything else.',
     fix: 'Nothing to fix.',
     expect: 'accept',
@@ -450,8 +458,9 @@ export const hostnameScenarios = [
       { expect: when('asciiHostCheck', OK, altnameInvalid("Host: bücher.test. is not in the cert's altnames: DNS:xn--bcher-kva.test")) },
       fixed("servername domainToASCII('bücher.test')"),
     ],
-    tools: // curl (libidn2) and Python (the idna codec) convert the name to its A-label and connect, as fetch does; s_client
-    // sends and checks the UTF-8 bytes, as tls.connect and https.request do.
-    { curl: OK, sClient: sClientRejects(62, 'hostname mismatch', 'bad certificate'), python: OK },
+    // curl (libidn2) and Python (the idna codec) convert the name to its A-label and connect, as fetch does; s_client
+    tools:
+      // sends and checks the UTF-8 bytes, as tls.connect and https.request do.
+      { curl: OK, sClient: sClientRejects(62, 'hostname mismatch', 'bad certificate'), python: OK },
   }),
 ];

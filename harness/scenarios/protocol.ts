@@ -5,7 +5,9 @@ import { defineScenario, fixed, pems } from '../scenario.ts';
 
 /** handshake-never-completes: the client's own bound for a server that never answers; ample on loopback. */
 const SILENT_SERVER_TIMEOUT_MS = 300;
-const STILL_IN_THE_HANDSHAKE = fails('PROBE_TIMEOUT', `no outcome within ${SILENT_SERVER_TIMEOUT_MS} ms`, { note: 'still in the handshake' });
+const STILL_IN_THE_HANDSHAKE = fails('PROBE_TIMEOUT', `no outcome within ${SILENT_SERVER_TIMEOUT_MS} ms`, {
+  note: 'still in the handshake',
+});
 
 /**
  * alpn-mismatch: the server's no_application_protocol alert. fetch meets it too up to undici 7 (Node 20–24), whose
@@ -282,7 +284,12 @@ export const protocolScenarios = [
         client: { ALPNProtocols: undefined },
         expect: { kind: 'http', status: 403 },
       },
-      { title: 'fetch with no ALPNProtocols in its options (undici chooses its own ALPN)', probes: ['fetch'], client: { ALPNProtocols: undefined }, expect: FETCH_ALPN },
+      {
+        title: 'fetch with no ALPNProtocols in its options (undici chooses its own ALPN)',
+        probes: ['fetch'],
+        client: { ALPNProtocols: undefined },
+        expect: FETCH_ALPN,
+      },
       fixed('the server accepts http/1.1'),
     ],
     tools: {
@@ -321,7 +328,10 @@ export const protocolScenarios = [
         fixed: { server: { chain: await healthyChain(pki) } },
       };
     },
-    node: [{ expect: sslError('ERR_SSL_EXCESSIVE_MESSAGE_SIZE', 'excessive message size') }, fixed('a certificate with the names it needs')],
+    node: [
+      { expect: sslError('ERR_SSL_EXCESSIVE_MESSAGE_SIZE', 'excessive message size') },
+      fixed('a certificate with the names it needs'),
+    ],
     tools: {
       // The same 100 KiB max_cert_list in every OpenSSL client.
       curl: curl(35, 'OpenSSL/<version>: error:0A000098:SSL routines::excessive message size'),

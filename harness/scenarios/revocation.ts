@@ -48,8 +48,7 @@ export const revocationScenarios = [
       "The leaf itself is not revoked, but the intermediate CA that issued it is: the root's CRL lists the " +
       "intermediate's serial. Revoking a CA certificate revokes everything under it, and the error does not say " +
       'which certificate of the chain is revoked.',
-    fix:
-      "On the server: get a certificate from a CA that is not revoked and serve it with that CA's intermediate.",
+    fix: "On the server: get a certificate from a CA that is not revoked and serve it with that CA's intermediate.",
     expect: 'reject',
     async setup(pki) {
       const root = await pki.rootCa();
@@ -95,10 +94,7 @@ export const revocationScenarios = [
         fixed: { client: { ca: pems(await pki.rootCa()), crl: [issuerCrl, await revocationList(await pki.rootCa())] } },
       };
     },
-    node: [
-      { expect: fails('UNABLE_TO_GET_CRL', 'unable to get certificate CRL') },
-      fixed("the root's CRL as well"),
-    ],
+    node: [{ expect: fails('UNABLE_TO_GET_CRL', 'unable to get certificate CRL') }, fixed("the root's CRL as well")],
     tools: certificateProblem(3, 'unable to get certificate CRL', 'unknown CA'),
   }),
   defineScenario({
@@ -135,11 +131,15 @@ export const revocationScenarios = [
     needs: { crl: "the certificate's revocation is known only from the CRLs its fix gives the client" },
     node: [
       { title: 'Node accepts the revoked certificate', expect: OK },
-      { title: 'a client given the CRLs notices', client: (material) => ({ crl: material.fixed?.client?.crl }), expect: fails('CERT_REVOKED', 'certificate revoked') },
+      {
+        title: 'a client given the CRLs notices',
+        client: (material) => ({ crl: material.fixed?.client?.crl }),
+        expect: fails('CERT_REVOKED', 'certificate revoked'),
+      },
       fixed('a replacement certificate, checked against the CRLs'),
     ],
-    tools: // None of the three fetches CRLs (or checks OCSP) by itself either.
-    ALL_OK,
+    // None of the three fetches CRLs (or checks OCSP) by itself either.
+    tools: ALL_OK,
   }),
   defineScenario({
     id: 'expired-crl',

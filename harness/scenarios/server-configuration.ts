@@ -52,7 +52,10 @@ export const serverConfigurationScenarios = [
       '`openssl pkey -pubout`), or reissue the certificate for the key you have.',
     expect: 'reject',
     async setup(pki) {
-      const other = await certificate('localhost').label('another certificate').serverAuth().dns('localhost')
+      const other = await certificate('localhost')
+        .label('another certificate')
+        .serverAuth()
+        .dns('localhost')
         .issuedBy(await pki.intermediateCa())
         .build();
       const chain = [await pki.serverLeaf(), await pki.intermediateCa()];
@@ -63,11 +66,20 @@ export const serverConfigurationScenarios = [
       };
     },
     startup: {
-      node: { kind: 'throws', code: 'ERR_OSSL_X509_KEY_VALUES_MISMATCH', message: 'error:05800074:x509 certificate routines::key values mismatch' },
-      openssl: { kind: 'exits', output: ['error setting private key', 'error:05800074:x509 certificate routines:X509_check_private_key:key values mismatch'] },
+      node: {
+        kind: 'throws',
+        code: 'ERR_OSSL_X509_KEY_VALUES_MISMATCH',
+        message: 'error:05800074:x509 certificate routines::key values mismatch',
+      },
+      openssl: {
+        kind: 'exits',
+        output: ['error setting private key', 'error:05800074:x509 certificate routines:X509_check_private_key:key values mismatch'],
+      },
       nginx: {
         kind: 'exits',
-        output: ['[emerg] SSL_CTX_use_PrivateKey("<dir>/server.key") failed (SSL: error:05800074:x509 certificate routines::key values mismatch)'],
+        output: [
+          '[emerg] SSL_CTX_use_PrivateKey("<dir>/server.key") failed (SSL: error:05800074:x509 certificate routines::key values mismatch)',
+        ],
       },
     },
     node: [fixed('the matching key — the server starts and every client connects')],

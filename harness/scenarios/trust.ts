@@ -17,7 +17,11 @@ function withPublicRoots(material: ScenarioMaterial) {
 function extraCaCerts(material: ScenarioMaterial) {
   return { ca: undefined, env: { NODE_EXTRA_CA_CERTS: { pem: (material.fixed?.client?.ca ?? []).join('') } } };
 }
-const EXTRA_CA_CERTS_FIX: NodeCase = { title: 'fix: NODE_EXTRA_CA_CERTS=<the root> at start-up, and no `ca` option', client: extraCaCerts, expect: OK };
+const EXTRA_CA_CERTS_FIX: NodeCase = {
+  title: 'fix: NODE_EXTRA_CA_CERTS=<the root> at start-up, and no `ca` option',
+  client: extraCaCerts,
+  expect: OK,
+};
 
 export const trustScenarios = [
   defineScenario({
@@ -97,7 +101,11 @@ export const trustScenarios = [
         fixed: { client: { ca: pems(await pki.selfSignedLeaf()) } },
       };
     },
-    node: [{ expect: verifyFails('DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate') }, fixed('trust the certificate itself with `ca`'), EXTRA_CA_CERTS_FIX],
+    node: [
+      { expect: verifyFails('DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate') },
+      fixed('trust the certificate itself with `ca`'),
+      EXTRA_CA_CERTS_FIX,
+    ],
     tools: certificateProblem(18, 'self-signed certificate', 'unknown CA'),
   }),
   defineScenario({
@@ -129,9 +137,10 @@ export const trustScenarios = [
         expect: OK,
       },
     ],
-    tools: // Node reports UNABLE_TO_VERIFY_LEAF_SIGNATURE (21); the tools stop at the first error, 20 (the leaf's issuer is
-    // found nowhere), before OpenSSL would go on to report that it cannot check the leaf's signature.
-    certificateProblem(20, 'unable to get local issuer certificate', 'unknown CA'),
+    // Node reports UNABLE_TO_VERIFY_LEAF_SIGNATURE (21); the tools stop at the first error, 20 (the leaf's issuer is
+    tools:
+      // found nowhere), before OpenSSL would go on to report that it cannot check the leaf's signature.
+      certificateProblem(20, 'unable to get local issuer certificate', 'unknown CA'),
   }),
   defineScenario({
     id: 'unknown-issuer-leaf-only',
@@ -147,7 +156,10 @@ export const trustScenarios = [
       'NODE_EXTRA_CA_CERTS=/path/root.pem at process start (for mkcert: `mkcert -CAROOT`/rootCA.pem).',
     expect: 'reject',
     async setup(pki) {
-      const leaf = await localLeaf('localhost').label('leaf issued by the root').issuedBy(await pki.rootCa()).build();
+      const leaf = await localLeaf('localhost')
+        .label('leaf issued by the root')
+        .issuedBy(await pki.rootCa())
+        .build();
       return {
         server: { chain: [leaf] },
         client: {},
@@ -183,7 +195,11 @@ export const trustScenarios = [
     node: [
       { expect: verifyFails('UNABLE_TO_GET_ISSUER_CERT', 'unable to get issuer certificate') },
       fixed('trust the root (`ca: [root]`)'),
-      { title: 'fix: keep `ca: [intermediate]` and set `allowPartialTrustChain: true`', client: { allowPartialTrustChain: true }, expect: OK },
+      {
+        title: 'fix: keep `ca: [intermediate]` and set `allowPartialTrustChain: true`',
+        client: { allowPartialTrustChain: true },
+        expect: OK,
+      },
     ],
     tools: {
       ...certificateProblem(2, 'unable to get issuer certificate', 'unknown CA'),
@@ -222,7 +238,11 @@ export const trustScenarios = [
     fix: 'Nothing breaks for Node; order the chain leaf → issuing intermediate → higher intermediates for strict clients.',
     expect: 'accept',
     async setup(pki) {
-      const top = await certificate('tls-harness Policy CA').ca({ pathLength: 1 }).validDays(-1, 3650).issuedBy(await pki.rootCa()).build();
+      const top = await certificate('tls-harness Policy CA')
+        .ca({ pathLength: 1 })
+        .validDays(-1, 3650)
+        .issuedBy(await pki.rootCa())
+        .build();
       const issuing = await certificate('tls-harness Issuing CA').ca({ pathLength: 0 }).validDays(-1, 3650).issuedBy(top).build();
       const leaf = await localLeaf('localhost').issuedBy(issuing).build();
       return {

@@ -54,7 +54,7 @@ export const validityScenarios = [
     title: 'Server certificate whose validity has not started yet',
     cause:
       "The server's certificate has a notBefore date in the future (here: tomorrow) — it was deployed before its " +
-      "validity starts, or it was minted against a wrong clock. The client compares notBefore with its own clock " +
+      'validity starts, or it was minted against a wrong clock. The client compares notBefore with its own clock ' +
       'and refuses the chain exactly as it refuses an expired one.',
     fix:
       'Serve a certificate that is valid now (keep the old one until the new one starts). If the dates look right, ' +
@@ -81,7 +81,7 @@ export const validityScenarios = [
     title: 'Certificate issued a few minutes in the future (clock skew)',
     cause:
       'A freshly minted certificate has notBefore = the issuing machine\'s "now", and that machine\'s clock is a few ' +
-      'minutes ahead of the client\'s (here: notBefore is 5 minutes in the future). For those minutes every client ' +
+      "minutes ahead of the client's (here: notBefore is 5 minutes in the future). For those minutes every client " +
       'with a correct clock refuses it as not yet valid; the failure then disappears by itself, which makes it look ' +
       'random and hard to reproduce.',
     fix:
@@ -113,7 +113,7 @@ export const validityScenarios = [
     family: 'validity',
     title: 'Valid leaf sent with an expired intermediate CA certificate',
     cause:
-      "The leaf is valid, but the intermediate CA certificate the server sends with it has expired. Every " +
+      'The leaf is valid, but the intermediate CA certificate the server sends with it has expired. Every ' +
       "certificate of the path is checked against the client's clock, so the whole chain is refused — with the same " +
       'code as an expired leaf: the error does not say which certificate expired. Typical when a server keeps a ' +
       'stale chain file after the CA renewed its intermediate.',
@@ -161,11 +161,7 @@ export const validityScenarios = [
       'now chains to (update the OS / ca-certificates package, or the PEM you pass as `ca`).',
     expect: 'reject',
     async setup() {
-      const expiredRoot = await certificate('tls-harness Aging Root CA')
-        .label('expired root')
-        .ca()
-        .validDays(-3650, -1)
-        .build();
+      const expiredRoot = await certificate('tls-harness Aging Root CA').label('expired root').ca().validDays(-3650, -1).build();
       const intermediate = await certificate('tls-harness Aging Intermediate CA')
         .ca({ pathLength: 0 })
         .validDays(-30, 3650)

@@ -52,7 +52,9 @@ export const containerBackend: ServerBackend = {
         .withEnvironment(launch.env)
         .withCommand([runtime.image.nginx, ...launch.args])
         .withLabels({ [PID_LABEL]: String(process.pid), [ENDPOINT_LABEL]: endpoint, 'org.tls-harness.scenario': scenario.id })
-        .withLogConsumer((stream: Readable) => stream.on('data', (chunk: Buffer | string) => (output = (output + chunk.toString()).slice(-16 * 1024))))
+        .withLogConsumer((stream: Readable) =>
+          stream.on('data', (chunk: Buffer | string) => (output = (output + chunk.toString()).slice(-16 * 1024))),
+        )
         .withWaitStrategy(Wait.forLogMessage(NGINX_READY))
         .withStartupTimeout(15_000)
         .start()
@@ -89,9 +91,10 @@ export const containerBackend: ServerBackend = {
  * certificates, minted relative to the faked clock, by the real date.
  */
 export function containerClockDiffers(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return env.FAKETIME === undefined ? undefined : `a container does not share this process's faked clock (libfaketime, FAKETIME=${env.FAKETIME})`;
+  return env.FAKETIME === undefined
+    ? undefined
+    : `a container does not share this process's faked clock (libfaketime, FAKETIME=${env.FAKETIME})`;
 }
-
 
 /** The label every container of this process carries, with the process id as its value. */
 export const PID_LABEL = 'org.tls-harness.pid';
@@ -109,7 +112,7 @@ const running = new Set<string>();
  * imported here when this nginx has none yet (about a second).
  */
 const containerRuntime = once(async (): Promise<Runtime> => {
-  if (!(findExecutable('docker'))) return { unavailable: 'the docker CLI is not installed (apt-get install docker.io)' };
+  if (!findExecutable('docker')) return { unavailable: 'the docker CLI is not installed (apt-get install docker.io)' };
   const image = await describeImage();
   if (!image) return { unavailable: `${NGINX_NOT_INSTALLED}: the container image is built from this host's nginx` };
   // testcontainers looks for the address at which containers' ports are reached, through the daemon's bridge network

@@ -54,7 +54,7 @@ export const nginxBackend: ServerBackend = {
     'process-warning': "a Node server's process warning: this server is a child process",
   },
   async unavailable() {
-    return (findExecutable('nginx')) ? undefined : NGINX_NOT_INSTALLED;
+    return findExecutable('nginx') ? undefined : NGINX_NOT_INSTALLED;
   },
   async start(scenario: Scenario, recipe: ServerRecipe): Promise<RunningServer> {
     assertSupported(nginxBackend, recipe);

@@ -96,7 +96,9 @@ function misbehavingServer(behaviour: Exclude<ServerRecipe['behaviour'], 'tls' |
     if (behaviour === 'reset-on-client-hello') socket.once('data', () => socket.resetAndDestroy());
     if (behaviour === 'plain-http') {
       socket.once('data', () =>
-        socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 40\r\nConnection: close\r\n\r\nThis port speaks plain HTTP, not HTTPS.\n'),
+        socket.end(
+          'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 40\r\nConnection: close\r\n\r\nThis port speaks plain HTTP, not HTTPS.\n',
+        ),
       );
     }
     // 'silent': accept and say nothing; the client's own timeout ends the connection.

@@ -45,15 +45,17 @@ export const opensslBackend: ServerBackend = {
     silent: "openssl s_server cannot accept a connection and stay silent (behaviour 'silent'): it always speaks TLS",
     'http2-only': 'openssl s_server cannot serve HTTP/2 (http2): its -www page is HTTP/1.0',
     http2: 'openssl s_server cannot serve HTTP/2 (http2): its -www page is HTTP/1.0',
-    'several-sni-names': (recipe) => `openssl s_server serves one extra SNI name (-servername), the recipe has ${Object.keys(recipe.sni ?? {}).length}`,
-    'sni-with-client-auth': "openssl s_server builds the SNI certificate's chain from -CAfile, which client authentication needs for its CAs",
+    'several-sni-names': (recipe) =>
+      `openssl s_server serves one extra SNI name (-servername), the recipe has ${Object.keys(recipe.sni ?? {}).length}`,
+    'sni-with-client-auth':
+      "openssl s_server builds the SNI certificate's chain from -CAfile, which client authentication needs for its CAs",
     'sni-chain-out-of-order': (recipe) =>
       `openssl s_server can only build the SNI chain for ${Object.keys(recipe.sni ?? {})[0]} in issuance order, and this one is not`,
     'server-events': NO_EVENTS,
     'process-warning': "a Node server's process warning: this server is a child process",
   },
   async unavailable() {
-    return (findExecutable('openssl')) ? undefined : 'openssl is not installed (apt-get install openssl)';
+    return findExecutable('openssl') ? undefined : 'openssl is not installed (apt-get install openssl)';
   },
   async start(scenario: Scenario, recipe: ServerRecipe): Promise<RunningServer> {
     const plan = planSServer(scenario, recipe); // throws Unsupported before anything is written or started

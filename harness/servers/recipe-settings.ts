@@ -101,7 +101,8 @@ export function serverIdentity(recipe: ServerRecipe): ServerIdentity {
 export function splitCertificates(cert: string | Buffer): { leaf: string | Buffer; rest: string | undefined } {
   const text = typeof cert === 'string' ? cert : cert.toString('latin1');
   const blocks = pemBlocks(text);
-  if (blocks.length === 0 || (typeof cert !== 'string' && !text.trimStart().startsWith('-----BEGIN'))) return { leaf: cert, rest: undefined };
+  if (blocks.length === 0 || (typeof cert !== 'string' && !text.trimStart().startsWith('-----BEGIN')))
+    return { leaf: cert, rest: undefined };
   const [leaf = '', ...rest] = blocks;
   return { leaf, rest: rest.length > 0 ? rest.join('') : undefined };
 }

@@ -141,7 +141,8 @@ export async function expectNothingLeft(before: Record<string, number>, tempsBef
     const extra = Object.entries(now).filter(([kind, count]) => count > (before[kind] ?? 0));
     const newTemps = temps.filter((t) => !tempsBefore.includes(t));
     if (extra.length === 0 && newTemps.length === 0) return;
-    if (Date.now() - started > 500) throw new Error(`still open: ${JSON.stringify(Object.fromEntries(extra))}, temp dirs: ${newTemps.join(', ')}`);
+    if (Date.now() - started > 500)
+      throw new Error(`still open: ${JSON.stringify(Object.fromEntries(extra))}, temp dirs: ${newTemps.join(', ')}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

@@ -32,4 +32,3 @@ export function carriesHostAndCert(host: string, cert: { CN?: string; subjectalt
     },
   };
 }
-

@@ -88,7 +88,9 @@ export function itProbes(
   const fixed = variant === 'fixed';
   const client = clientOf(material, fixed);
   const counterpart = row.counterparts?.[TOOL_KEYS[tool]];
-  const needs = clientNeeds(client, recipeOf(material, fixed)).map((n) => n.feature).filter((f) => !counterpart?.replaces.includes(f));
+  const needs = clientNeeds(client, recipeOf(material, fixed))
+    .map((n) => n.feature)
+    .filter((f) => !counterpart?.replaces.includes(f));
   const lack = firstLack(EXTERNAL_PROBES[tool].lacks, needs, undefined as never);
   if (lack !== undefined) {
     it(`${name}: pending — ${lack}`);
@@ -97,7 +99,9 @@ export function itProbes(
   const cell = 'cell' in options ? options.cell : cellOf(row, tool, variant);
   if (cell === undefined) {
     it(`has an expectation for ${tool}`, () => {
-      throw new Error(`add ${TOOL_KEYS[tool]} to the tools row of ${scenario.id}: what ${tool} prints against it (npx tsx scripts/external-observe.ts ${scenario.id})`);
+      throw new Error(
+        `add ${TOOL_KEYS[tool]} to the tools row of ${scenario.id}: what ${tool} prints against it (npx tsx scripts/external-observe.ts ${scenario.id})`,
+      );
     });
     return [];
   }
@@ -105,7 +109,11 @@ export function itProbes(
   const status = EXTERNAL_PROBES[tool].status();
   const cases: ExternalCase[] = [];
   for (const version of probesOf(cell)) {
-    const expected = resolve<ToolResult>(cell as Branch<ToolResult>, { runtime: RUNNING, server: SERVER_SOFTWARE, ...(version ? { version } : {}) });
+    const expected = resolve<ToolResult>(cell as Branch<ToolResult>, {
+      runtime: RUNNING,
+      server: SERVER_SOFTWARE,
+      ...(version ? { version } : {}),
+    });
     if (expected.kind === 'pending') {
       it(`${name}${version ? ` over ${version}` : ''}: pending — ${expected.reason}`);
       continue;
@@ -118,7 +126,9 @@ export function itProbes(
       if (probeCase.problem) throw new Error(probeCase.problem);
       if (!probeCase.outcome) throw new Error(`no outcome: ${tool} was not run for ${scenario.id} (${variant})`);
       const context = { scenarioId: scenario.id, version, clientCommonName };
-      expect(observed(probeCase.outcome, expected as Failure), JSON.stringify(probeCase.outcome)).to.deep.equal(wanted(expected as Failure, context));
+      expect(observed(probeCase.outcome, expected as Failure), JSON.stringify(probeCase.outcome)).to.deep.equal(
+        wanted(expected as Failure, context),
+      );
     });
   }
   return cases;
@@ -193,7 +203,9 @@ async function clientFor(probeCase: ExternalCase, endpoint: Endpoint): Promise<E
   const extra = {
     // A scenario's short bound (its client's timeoutMs) is for waiting on its broken server. The fixed server answers,
     // and an external client's bound includes starting its process: the fix gets the default bound.
-    ...(probeCase.variant === 'fixed' && (own.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS) < DEFAULT_PROBE_TIMEOUT_MS ? { timeoutMs: DEFAULT_PROBE_TIMEOUT_MS } : {}),
+    ...(probeCase.variant === 'fixed' && (own.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS) < DEFAULT_PROBE_TIMEOUT_MS
+      ? { timeoutMs: DEFAULT_PROBE_TIMEOUT_MS }
+      : {}),
     ...(counterpart ? await counterpart.client(probeCase.variant) : {}),
     ...probeCase.extra,
   };

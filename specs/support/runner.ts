@@ -131,7 +131,14 @@ function startAhead(start: Start): void {
 // Root hook: close what was started ahead and never claimed.
 after(async () => {
   const unclaimed = starts.filter((start) => start.running && !start.claimed);
-  await Promise.all(unclaimed.map((start) => start.running?.then((endpoint) => endpoint.close(), () => undefined)));
+  await Promise.all(
+    unclaimed.map((start) =>
+      start.running?.then(
+        (endpoint) => endpoint.close(),
+        () => undefined,
+      ),
+    ),
+  );
 });
 
 /** The endpoint of scenario `id` (with its fix applied, if `fixed`), for the enclosing describe. */
@@ -212,7 +219,11 @@ export function expectFailure(outcome: Outcome, expected: Fails): void {
     return;
   }
   const error = outcome.probe === 'fetch' ? outcome.cause : { code: outcome.code, message: outcome.message ?? '' };
-  if (outcome.probe === 'fetch') expect({ errorName: outcome.errorName, message: outcome.message }, why).to.deep.equal({ errorName: 'TypeError', message: 'fetch failed' });
+  if (outcome.probe === 'fetch')
+    expect({ errorName: outcome.errorName, message: outcome.message }, why).to.deep.equal({
+      errorName: 'TypeError',
+      message: 'fetch failed',
+    });
   expect(error?.code, why).to.equal(expected.code);
   expect(messageMatches(error?.message, expected.message), `message of ${why}`).to.equal(true);
   expect(outcome.phase, why).to.equal(outcome.probe === 'fetch' ? 'request' : (expected.phase ?? 'handshake'));
@@ -227,16 +238,30 @@ export function expectResult(outcome: Outcome, result: NodeResult, endpoint: End
     const body = result.nginxPage !== undefined ? nginxErrorPage(result.status, result.nginxPage) : outcome.body;
     const seen = { ok: outcome.ok, phase: outcome.phase, status: outcome.status, protocol: outcome.protocol, body: outcome.body };
     // fetch hides its socket, so only the socket probes know the protocol.
-    expect(seen, why).to.deep.equal({ ok: true, phase: 'response', status: result.status, protocol: outcome.probe === 'fetch' ? undefined : protocol, body });
+    expect(seen, why).to.deep.equal({
+      ok: true,
+      phase: 'response',
+      status: result.status,
+      protocol: outcome.probe === 'fetch' ? undefined : protocol,
+      body,
+    });
     return;
   }
   const client = result.as === undefined ? '' : ` client=${result.as}`;
   const seen = { ok: outcome.ok, phase: outcome.phase, status: outcome.status, body: successLine(outcome.body, endpoint.software) };
-  expect(seen, why).to.deep.equal({ ok: true, phase: 'response', status: 200, body: `ok ${endpoint.scenario.id} ${protocol ?? 'TLSv1.3'}${client}\n` });
+  expect(seen, why).to.deep.equal({
+    ok: true,
+    phase: 'response',
+    status: 200,
+    body: `ok ${endpoint.scenario.id} ${protocol ?? 'TLSv1.3'}${client}\n`,
+  });
   // The verdict the socket probes record: verified, or — with verification off — the error they were told to ignore.
   // fetch has no socket to look at: nothing tells the application either way.
   const verdict = { authorized: outcome.authorized, authorizationError: outcome.authorizationError };
-  const recorded = result.unverified === undefined ? { authorized: true, authorizationError: undefined } : { authorized: false, authorizationError: result.unverified };
+  const recorded =
+    result.unverified === undefined
+      ? { authorized: true, authorizationError: undefined }
+      : { authorized: false, authorizationError: result.unverified };
   expect(verdict, why).to.deep.equal(outcome.probe === 'fetch' ? { authorized: undefined, authorizationError: undefined } : recorded);
 }
 
@@ -373,7 +398,7 @@ function describeCase(c: NodeCase, version: SecureVersion | undefined, endpoint:
     for (const probe of c.probes ?? PROBE_NAMES) {
       const result = resolve(c.expect, { runtime: RUNNING, server: SERVER_SOFTWARE, version, probe });
       itUnless(endpoint.pending, probeTitle(probe, result, version), async () => {
-        const outcome = await early.outcome(c, probe, version) ?? (await endpoint().probe(probe, caseOptions(c, endpoint, version)));
+        const outcome = (await early.outcome(c, probe, version)) ?? (await endpoint().probe(probe, caseOptions(c, endpoint, version)));
         expectResult(outcome, result, endpoint(), version);
       });
     }
@@ -445,13 +470,15 @@ function earlyRuns(scenario: Scenario, material: ScenarioMaterial, endpointOf: (
   };
   const cases = scenario.node.filter((c) => waits(c) && endpointOf(c)?.pending === undefined);
   if (cases.length === 0) return { outcome: () => Promise.resolve(undefined) };
-  const key = (c: NodeCase, probe: ProbeName, version: SecureVersion | undefined) => `${scenario.node.indexOf(c)} ${probe} ${version ?? ''}`;
+  const key = (c: NodeCase, probe: ProbeName, version: SecureVersion | undefined) =>
+    `${scenario.node.indexOf(c)} ${probe} ${version ?? ''}`;
   let running: Promise<EarlyResult> | undefined;
   const run = () =>
     (running ??= (async () => {
       const endpoints = new Map<boolean, Endpoint>();
       try {
-        for (const fixed of new Set(cases.map((c) => c.fixed ?? false))) endpoints.set(fixed, await startEndpoint(scenario, { fixed, backend: SERVER_BACKEND }));
+        for (const fixed of new Set(cases.map((c) => c.fixed ?? false)))
+          endpoints.set(fixed, await startEndpoint(scenario, { fixed, backend: SERVER_BACKEND }));
         const plan = cases.flatMap((c) =>
           (c.versions === 'negotiated' ? [undefined] : TLS_VERSIONS).flatMap((version) =>
             (c.probes ?? PROBE_NAMES).map((probe) => {

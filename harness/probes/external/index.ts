@@ -45,12 +45,7 @@ export const EXTERNAL_PROBES: Record<ExternalProbeName, ExternalProbe> = {
 
 export const EXTERNAL_PROBE_NAMES = Object.keys(EXTERNAL_PROBES) as ExternalProbeName[];
 
-export {
-  externalClient,
-  normalizeToolMessage,
-  type ExternalClient,
-  type ToolStatus,
-} from './client.ts';
+export { externalClient, normalizeToolMessage, type ExternalClient, type ToolStatus } from './client.ts';
 export { probeCurl, curlArguments } from './curl.ts';
 export { probeSClient, sClientArguments } from './openssl.ts';
 export { probePython } from './python.ts';

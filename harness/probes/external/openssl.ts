@@ -35,7 +35,13 @@ export function opensslUnsupported(client: ExternalClient): string | undefined {
  * request until the server closes; `-state` prints the alerts, on stderr next to the error lines.
  */
 export function sClientArguments(client: ExternalClient, paths: Record<string, string>): string[] {
-  const args = ['s_client', '-connect', `${client.host.includes(':') ? `[${client.host}]` : client.host}:${client.port}`, '-ign_eof', '-state'];
+  const args = [
+    's_client',
+    '-connect',
+    `${client.host.includes(':') ? `[${client.host}]` : client.host}:${client.port}`,
+    '-ign_eof',
+    '-state',
+  ];
   const name = client.servername;
   if (name === undefined) {
     args.push('-noservername');
@@ -116,7 +122,9 @@ export function sClientOutcome(exitCode: number | undefined, killed: boolean, st
 
 /** POSIX sh, xargs and coreutils' timeout: what the batch runner needs. */
 function batchRunnerAvailable(): boolean {
-  return [toolStatus('sh', ['-c', 'exit 0']), toolStatus('xargs', ['--version']), toolStatus('timeout', ['--version'])].every((s) => s.available);
+  return [toolStatus('sh', ['-c', 'exit 0']), toolStatus('xargs', ['--version']), toolStatus('timeout', ['--version'])].every(
+    (s) => s.available,
+  );
 }
 
 /** A word for sh: single-quoted. */
@@ -144,8 +152,12 @@ export async function probeSClientMany(clients: readonly ExternalClient[], concu
       const env = Object.entries(client.env ?? {}).map(([name, value]) => `${name}=${value}`);
       const command = [
         ...(env.length > 0 ? ['env', ...env] : []),
-        'timeout', '-s', 'KILL', (client.timeoutMs / 1000).toFixed(3),
-        OPENSSL, ...sClientArguments(client, paths),
+        'timeout',
+        '-s',
+        'KILL',
+        (client.timeoutMs / 1000).toFixed(3),
+        OPENSSL,
+        ...sClientArguments(client, paths),
       ];
       scripts[`${i}.sh`] =
         `${command.map(shellQuote).join(' ')} <${shellQuote(at(`${i}.in`))} >${shellQuote(at(`${i}.out`))} 2>${shellQuote(at(`${i}.err`))}\n` +

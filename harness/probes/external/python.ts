@@ -1,7 +1,17 @@
 import { fileURLToPath } from 'node:url';
 import { writePemFiles } from '../../../certs/pem-files.ts';
 import type { ExternalOutcome, Phase } from '../../outcome.ts';
-import { clientPaths, clientPems, httpRequest, normalizeToolMessage, parseHttpResponse, runProcess, toolStatus, type ExternalClient, type ToolStatus } from './client.ts';
+import {
+  clientPaths,
+  clientPems,
+  httpRequest,
+  normalizeToolMessage,
+  parseHttpResponse,
+  runProcess,
+  toolStatus,
+  type ExternalClient,
+  type ToolStatus,
+} from './client.ts';
 
 const PYTHON = 'python3';
 const SCRIPT = fileURLToPath(new URL('./python-probe.py', import.meta.url));
@@ -140,11 +150,18 @@ function toOutcome(outcome: PythonOutcome): ExternalOutcome {
       ...(outcome.cause ? { cause: { name: outcome.cause.name, message: normalizeToolMessage(outcome.cause.message) } } : {}),
     };
   }
-  const response = outcome.status !== undefined ? { status: outcome.status, body: outcome.body ?? '' } : parseHttpResponse(outcome.raw ?? '');
+  const response =
+    outcome.status !== undefined ? { status: outcome.status, body: outcome.body ?? '' } : parseHttpResponse(outcome.raw ?? '');
   if (!response) {
     // The handshake completed, then the connection ended without a byte of HTTP (and without an error: Python
     // reads an EOF without close_notify as the end of the stream, suppress_ragged_eofs).
-    return { ...common, ok: false, phase: 'after-secureConnect', code: 'NO_RESPONSE', message: 'connection closed without an HTTP response' };
+    return {
+      ...common,
+      ok: false,
+      phase: 'after-secureConnect',
+      code: 'NO_RESPONSE',
+      message: 'connection closed without an HTTP response',
+    };
   }
   return { ...common, ok: true, phase: 'response', status: response.status, body: response.body };
 }

@@ -8,7 +8,7 @@ export {
   type ExtendedKeyUsage,
 } from './certificate.ts';
 export { generateKeyPair, newKeyPair, pemBlocks, EC_P256, type KeySpec, type KeyPair, type SignatureHash } from './keys.ts';
-export { pki, buildAll, localLeaf, credentialFromEcPem, LOCAL_NAMES, type Pki } from './recipes.ts';
+export { pki, buildAll, dnsLeaf, localLeaf, credentialFromEcPem, LOCAL_NAMES, type Pki } from './recipes.ts';
 export { revocationList } from './revocation.ts';
 export { writePemFiles, type PemFiles } from './pem-files.ts';
 export { once } from './memo.ts';

@@ -132,6 +132,11 @@ export function localLeaf(commonName: string) {
     .ip(...LOCAL_NAMES.ip);
 }
 
+/** A server leaf for DNS names, the first of them its CN; callers chain validity or issuer. */
+export function dnsLeaf(first: string, ...more: string[]) {
+  return certificate(first).serverAuth().dns(first, ...more);
+}
+
 /** Wrap a certificate and key made elsewhere (e.g. by `selfsigned`) as a Credential. */
 export async function credentialFromEcPem(label: string, certPem: string, keyPem: string): Promise<Credential> {
   const parsed = new x509.X509Certificate(certPem);

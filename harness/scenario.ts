@@ -1,5 +1,5 @@
 import type { SecureVersion } from 'node:tls';
-import type { Credential, Pki } from '../certs/index.ts';
+import { CertificateBuilder, type Credential, type Pki } from '../certs/index.ts';
 import { OK, type Branch, type NodeExpect, type ServerSees, type Startup } from './expect.ts';
 import type { ToolRow } from './expect-tools.ts';
 import type { ClientFeature } from './features.ts';
@@ -138,6 +138,34 @@ export interface Scenario {
 /** A case where every Node client succeeds against the fixed endpoint. */
 export function fixed(title: string, details: Omit<NodeCase, 'title' | 'fixed' | 'expect'> & { expect?: NodeExpect } = {}): NodeCase {
   return { title: `fix: ${title}`, fixed: true, expect: OK, ...details };
+}
+
+/**
+ * The material of a scenario about the server's certificate: `leaf` sent with the PKI's intermediate CA (a builder
+ * is issued by it), to a client that trusts the root with `client` on top. The fix serves `fixedLeaf` the same way —
+ * the healthy server leaf unless given, none with `null` — and gives the client `fixedClient` on top of its own.
+ */
+export async function leafServed(
+  pki: Pki,
+  leaf: Credential | CertificateBuilder,
+  options: {
+    client?: ClientOptions;
+    /** Server settings besides the chain (SNI chains, ciphers…), for the scenario as declared. */
+    server?: Omit<ServerRecipe, 'chain'>;
+    fixedLeaf?: Credential | CertificateBuilder | null;
+    fixedClient?: ClientOptions;
+  } = {},
+): Promise<ScenarioMaterial> {
+  const intermediate = await pki.intermediateCa();
+  const issued = async (c: Credential | CertificateBuilder) => (c instanceof CertificateBuilder ? c.issuedBy(intermediate).build() : c);
+  const client = { ca: pems(await pki.rootCa()), ...options.client };
+  const fixedLeaf = options.fixedLeaf === null ? undefined : await issued(options.fixedLeaf ?? (await pki.serverLeaf()));
+  const fixed = {
+    ...(fixedLeaf ? { server: { chain: [fixedLeaf, intermediate] } } : {}),
+    ...(options.fixedClient ? { client: { ...client, ...options.fixedClient } } : {}),
+  };
+  const server = { chain: [await issued(leaf), intermediate], ...options.server };
+  return { server, client, ...(Object.keys(fixed).length > 0 ? { fixed } : {}) };
 }
 
 /** The PEMs of credentials, as the `ca` option takes them. */

@@ -1,7 +1,7 @@
 import { createPrivateKey } from 'node:crypto';
 import * as tls from 'node:tls';
 import { expect } from 'chai';
-import { describeFamily, materialOf, summary, thrownBy } from './support/runner.ts';
+import { describeFamily, materialOf, errorSummary, thrownBy } from './support/runner.ts';
 
 /** The key/cert options the scenario hands to the TLS stack, as https.createServer receives them. */
 function secureContextOptions(id: string): tls.SecureContextOptions {
@@ -15,7 +15,7 @@ await describeFamily('server-configuration', {
     once() {
       it('without any passphrase: the same ERR_OSSL_BAD_DECRYPT', () => {
         const { passphrase: _wrong, ...options } = secureContextOptions('wrong-key-passphrase');
-        expect(summary(thrownBy(() => tls.createSecureContext(options)))).to.deep.equal({
+        expect(errorSummary(thrownBy(() => tls.createSecureContext(options)))).to.deep.equal({
           name: 'Error',
           code: 'ERR_OSSL_BAD_DECRYPT',
           message: 'error:1C800064:Provider routines::bad decrypt',
@@ -31,7 +31,7 @@ await describeFamily('server-configuration', {
         const cert = materialOf('der-instead-of-pem')
           .server.chain.map((c) => c.certPem)
           .join('');
-        expect(summary(thrownBy(() => tls.createSecureContext({ key: derKey, cert })))).to.deep.equal({
+        expect(errorSummary(thrownBy(() => tls.createSecureContext({ key: derKey, cert })))).to.deep.equal({
           name: 'Error',
           code: 'ERR_OSSL_UNSUPPORTED',
           message: 'error:1E08010C:DECODER routines::unsupported',

@@ -1,7 +1,7 @@
 import { certificate, localLeaf } from '../../certs/index.ts';
 import { ALERTS, alertInHandshake, fails, openssl, perVersion, tlsClientError } from '../expect.ts';
 import { TOOLS_HANDSHAKE_FAILURE, certificateProblem, curl, pythonRejects, sClientRejects } from '../expect-tools.ts';
-import { defineScenario, fixed, pems } from '../scenario.ts';
+import { defineScenario, fixed, leafServed, pems } from '../scenario.ts';
 
 /** A private-enterprise OID no verifier knows: an extension under it can only be skipped, or refused if critical. */
 const UNKNOWN_EXTENSION_OID = '1.3.6.1.4.1.55555.1';
@@ -190,19 +190,12 @@ export const chainRuleScenarios = [
       "this OpenSSL error and reports UNSPECIFIED, with OpenSSL's reason as the message.",
     fix: 'Reissue the certificate with the extension non-critical (or without it).',
     expect: 'reject',
-    async setup(pki) {
-      const intermediate = await pki.intermediateCa();
+    setup(pki) {
       const withExtension = (critical: boolean) =>
         localLeaf('localhost')
           .label(`leaf with a ${critical ? 'critical' : 'non-critical'} unknown extension`)
-          .extension({ oid: UNKNOWN_EXTENSION_OID, critical, value: DER_NULL })
-          .issuedBy(intermediate)
-          .build();
-      return {
-        server: { chain: [await withExtension(true), intermediate] },
-        client: { ca: pems(await pki.rootCa()) },
-        fixed: { server: { chain: [await withExtension(false), intermediate] } },
-      };
+          .extension({ oid: UNKNOWN_EXTENSION_OID, critical, value: DER_NULL });
+      return leafServed(pki, withExtension(true), { fixedLeaf: withExtension(false) });
     },
     node: [{ expect: fails('UNSPECIFIED', 'unhandled critical extension') }, fixed('the same extension, non-critical')],
     tools: certificateProblem(34, 'unhandled critical extension', 'certificate unknown'),
@@ -216,18 +209,7 @@ export const chainRuleScenarios = [
       'verifies server chains for the TLS-server purpose, and an EKU extension that is present must list it.',
     fix: 'Reissue the certificate with extendedKeyUsage serverAuth (both, if the same certificate serves mTLS too).',
     expect: 'reject',
-    async setup(pki) {
-      const clientOnly = await localLeaf('localhost')
-        .label('leaf with EKU clientAuth')
-        .extendedKeyUsage('clientAuth')
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      return {
-        server: { chain: [clientOnly, await pki.intermediateCa()] },
-        client: { ca: pems(await pki.rootCa()) },
-        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
-      };
-    },
+    setup: (pki) => leafServed(pki, localLeaf('localhost').label('leaf with EKU clientAuth').extendedKeyUsage('clientAuth')),
     node: [{ expect: fails('INVALID_PURPOSE', 'unsuitable certificate purpose') }, fixed('a leaf with extendedKeyUsage serverAuth')],
     tools: certificateProblem(26, 'unsuitable certificate purpose', 'unsupported certificate'),
   }),
@@ -276,18 +258,7 @@ export const chainRuleScenarios = [
       'found, but its public key does not verify the leaf.',
     fix: 'Serve the certificate exactly as the CA issued it, with the intermediate whose key signed it.',
     expect: 'reject',
-    async setup(pki) {
-      const tampered = await localLeaf('localhost')
-        .label('leaf with a flipped signature bit')
-        .tamperSignature()
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      return {
-        server: { chain: [tampered, await pki.intermediateCa()] },
-        client: { ca: pems(await pki.rootCa()) },
-        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
-      };
-    },
+    setup: (pki) => leafServed(pki, localLeaf('localhost').label('leaf with a flipped signature bit').tamperSignature()),
     node: [{ expect: fails('CERT_SIGNATURE_FAILURE', 'certificate signature failure') }, fixed('the certificate as the CA issued it')],
     tools: {
       ...certificateProblem(7, 'certificate signature failure', 'decrypt error'),

@@ -1,6 +1,6 @@
 import { OK } from '../expect.ts';
 import { ALL_OK } from '../expect-tools.ts';
-import { defineScenario, pems } from '../scenario.ts';
+import { defineScenario, leafServed } from '../scenario.ts';
 
 export const controlScenarios = [
   defineScenario({
@@ -13,12 +13,7 @@ export const controlScenarios = [
       "is the scenario's, not the harness's.",
     fix: 'Nothing to fix. Trust the issuing root (the `ca` option) and connect by the name on the certificate.',
     expect: 'accept',
-    async setup(pki) {
-      return {
-        server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] },
-        client: { ca: pems(await pki.rootCa()) },
-      };
-    },
+    setup: async (pki) => leafServed(pki, await pki.serverLeaf(), { fixedLeaf: null }),
     node: [
       { expect: OK },
       {

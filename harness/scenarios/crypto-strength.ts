@@ -10,7 +10,7 @@ import {
   sClientFails,
   sClientRejects,
 } from '../expect-tools.ts';
-import { defineScenario, fixed, pems } from '../scenario.ts';
+import { defineScenario, fixed, leafServed, pems } from '../scenario.ts';
 
 /** Node has no code for these OpenSSL verification errors: UNSPECIFIED, with OpenSSL's reason as the message. */
 const DIGEST_TOO_WEAK = fails('UNSPECIFIED', 'CA signature digest algorithm too weak');
@@ -52,18 +52,8 @@ export const cryptoStrengthScenarios = [
       'refuse it.)',
     fix: 'Reissue the certificate with a SHA-256 signature (any CA has done so by default since 2016).',
     expect: 'reject',
-    async setup(pki) {
-      const sha1Leaf = await localLeaf('localhost')
-        .label('SHA-1 signed leaf')
-        .signatureHash('SHA-1')
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      return {
-        server: { chain: [sha1Leaf, await pki.intermediateCa()], ciphers: SECURITY_LEVEL_0 },
-        client: { ca: pems(await pki.rootCa()) },
-        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
-      };
-    },
+    setup: (pki) =>
+      leafServed(pki, localLeaf('localhost').label('SHA-1 signed leaf').signatureHash('SHA-1'), { server: { ciphers: SECURITY_LEVEL_0 } }),
     node: [{ expect: DIGEST_TOO_WEAK }, fixed('the certificate reissued with SHA-256')],
     tools: certificateProblem(68, 'CA signature digest algorithm too weak', 'bad certificate'),
   }),
@@ -108,18 +98,10 @@ export const cryptoStrengthScenarios = [
       'can use and sends a handshake-failure alert.',
     fix: 'Generate a new key — EC P-256, or RSA of at least 2048 bits — and reissue the certificate.',
     expect: 'reject',
-    async setup(pki) {
-      const weak = await localLeaf('localhost')
-        .label('RSA-512 leaf')
-        .key({ type: 'rsa', bits: 512 })
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      return {
-        server: { chain: [weak, await pki.intermediateCa()], ciphers: SECURITY_LEVEL_0 },
-        client: { ca: pems(await pki.rootCa()) },
-        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
-      };
-    },
+    setup: (pki) =>
+      leafServed(pki, localLeaf('localhost').label('RSA-512 leaf').key({ type: 'rsa', bits: 512 }), {
+        server: { ciphers: SECURITY_LEVEL_0 },
+      }),
     node: [
       {
         expect: perVersion(alertInHandshake(ALERTS.handshakeFailure), KEY_TOO_WEAK),
@@ -154,19 +136,11 @@ export const cryptoStrengthScenarios = [
       'Generate a new key — EC P-256, or RSA of at least 2048 bits — and reissue the certificate. Clients that ' +
       'must refuse weak keys on every Node set their level explicitly (`ciphers: "DEFAULT@SECLEVEL=2"`).',
     expect: 'reject',
-    async setup(pki) {
-      const weak = await localLeaf('localhost')
-        .label('RSA-1024 leaf')
-        .key({ type: 'rsa', bits: 1024 })
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      return {
-        // SECLEVEL=1: the 1024-bit key is served on purpose, on every Node (see SECURITY_LEVEL_1).
-        server: { chain: [weak, await pki.intermediateCa()], ciphers: SECURITY_LEVEL_1 },
-        client: { ca: pems(await pki.rootCa()) },
-        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
-      };
-    },
+    // SECLEVEL=1: the 1024-bit key is served on purpose, on every Node (see SECURITY_LEVEL_1).
+    setup: (pki) =>
+      leafServed(pki, localLeaf('localhost').label('RSA-1024 leaf').key({ type: 'rsa', bits: 1024 }), {
+        server: { ciphers: SECURITY_LEVEL_1 },
+      }),
     node: [
       // Node's default client runs at its build's default security level (FACTS.securityLevel2).
       { expect: when('securityLevel2', KEY_TOO_WEAK, OK) },

@@ -1,8 +1,8 @@
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import { certificate, certificateWithoutCommonName } from '../../certs/index.ts';
+import { certificate, certificateWithoutCommonName, dnsLeaf } from '../../certs/index.ts';
 import { OK, altnameInvalid, fails, perServer, when } from '../expect.ts';
 import { ALL_OK, curl, nameMismatch, pythonRejects, sClientRejects, urlError } from '../expect-tools.ts';
-import { defineScenario, fixed, pems } from '../scenario.ts';
+import { defineScenario, fixed, leafServed } from '../scenario.ts';
 
 /** A stricter checkServerIdentity than Node's: a certificate without a subjectAltName is refused, whatever its CN. */
 export function requireSubjectAltName(host: string, cert: PeerCertificate): Error | undefined {
@@ -24,14 +24,8 @@ export const hostnameScenarios = [
       'Connect by a name the certificate carries, or reissue the certificate with the right SAN entry ' +
       '(a DNS name, or an IP address SAN for IP literals).',
     expect: 'reject',
-    async setup(pki) {
-      return {
-        server: { chain: [await pki.wrongHostLeaf(), await pki.intermediateCa()] },
-        client: { ca: pems(await pki.rootCa()) },
-        // Reissued with the name the client uses; connecting as wrong.host.example works too (see the spec).
-        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
-      };
-    },
+    // Reissued with the name the client uses; connecting as wrong.host.example works too (a case below).
+    setup: async (pki) => leafServed(pki, await pki.wrongHostLeaf()),
     node: [
       { expect: altnameInvalid("Host: localhost. is not in the cert's altnames: DNS:wrong.host.example") },
       {
@@ -57,24 +51,11 @@ export const hostnameScenarios = [
       'Add the deeper name to the certificate (a.b.example.test, or a second wildcard *.b.example.test), or move ' +
       'the service one level up.',
     expect: 'reject',
-    async setup(pki) {
-      const wildcard = await certificate('*.example.test')
-        .serverAuth()
-        .dns('*.example.test')
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      const twoWildcards = await certificate('*.example.test')
-        .label('*.example.test + *.b.example.test')
-        .serverAuth()
-        .dns('*.example.test', '*.b.example.test')
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      return {
-        server: { chain: [wildcard, await pki.intermediateCa()] },
-        client: { ca: pems(await pki.rootCa()), servername: 'a.b.example.test' },
-        fixed: { server: { chain: [twoWildcards, await pki.intermediateCa()] } },
-      };
-    },
+    setup: (pki) =>
+      leafServed(pki, dnsLeaf('*.example.test'), {
+        client: { servername: 'a.b.example.test' },
+        fixedLeaf: dnsLeaf('*.example.test', '*.b.example.test').label('*.example.test + *.b.example.test'),
+      }),
     node: [
       { expect: altnameInvalid("Host: a.b.example.test. is not in the cert's altnames: DNS:*.example.test") },
       fixed('a certificate that also lists *.b.example.test'),
@@ -90,23 +71,11 @@ export const hostnameScenarios = [
       'itself. A certificate ordered "for the domain" as only *.example.test fails for the apex.',
     fix: 'List the bare domain next to the wildcard (SAN DNS:example.test, DNS:*.example.test), as CAs usually do.',
     expect: 'reject',
-    async setup(pki) {
-      const wildcard = await certificate('*.example.test')
-        .serverAuth()
-        .dns('*.example.test')
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      const withApex = await certificate('example.test')
-        .serverAuth()
-        .dns('example.test', '*.example.test')
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      return {
-        server: { chain: [wildcard, await pki.intermediateCa()] },
-        client: { ca: pems(await pki.rootCa()), servername: 'example.test' },
-        fixed: { server: { chain: [withApex, await pki.intermediateCa()] } },
-      };
-    },
+    setup: (pki) =>
+      leafServed(pki, dnsLeaf('*.example.test'), {
+        client: { servername: 'example.test' },
+        fixedLeaf: dnsLeaf('example.test', '*.example.test'),
+      }),
     node: [
       { expect: altnameInvalid("Host: example.test. is not in the cert's altnames: DNS:*.example.test") },
       fixed('a certificate for example.test and *.example.test'),
@@ -122,17 +91,7 @@ export const hostnameScenarios = [
       '(RFC 6125 §6.4.3). This is the boundary that wildcard-too-deep and wildcard-apex fall on either side of.',
     fix: 'Nothing to fix.',
     expect: 'accept',
-    async setup(pki) {
-      const wildcard = await certificate('*.example.test')
-        .serverAuth()
-        .dns('*.example.test')
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      return {
-        server: { chain: [wildcard, await pki.intermediateCa()] },
-        client: { ca: pems(await pki.rootCa()), servername: 'a.example.test' },
-      };
-    },
+    setup: (pki) => leafServed(pki, dnsLeaf('*.example.test'), { client: { servername: 'a.example.test' }, fixedLeaf: null }),
     node: [{ expect: OK }],
     tools: ALL_OK,
   }),
@@ -148,19 +107,7 @@ export const hostnameScenarios = [
       'Connect by the name on the certificate (https://localhost, or `servername: "localhost"` with host ' +
       '127.0.0.1), or reissue the certificate with an IP SAN (IP:127.0.0.1).',
     expect: 'reject',
-    async setup(pki) {
-      const localhostOnly = await certificate('localhost')
-        .label('localhost only')
-        .serverAuth()
-        .dns('localhost')
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      return {
-        server: { chain: [localhostOnly, await pki.intermediateCa()] },
-        client: { ca: pems(await pki.rootCa()), servername: undefined },
-        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
-      };
-    },
+    setup: (pki) => leafServed(pki, dnsLeaf('localhost').label('localhost only'), { client: { servername: undefined } }),
     node: [
       { expect: altnameInvalid("IP: 127.0.0.1 is not in the cert's list: ") },
       { title: 'fix: connect by the name on the certificate (servername localhost)', client: { servername: 'localhost' }, expect: OK },
@@ -177,23 +124,11 @@ export const hostnameScenarios = [
       'connects by IP compares the address with IP Address entries only, and this certificate has none.',
     fix: 'Reissue the certificate with an IP SAN: `subjectAltName = IP:127.0.0.1` (or `IP.1 = 127.0.0.1` in a config).',
     expect: 'reject',
-    async setup(pki) {
-      const ipAsDns = await certificate('127.0.0.1')
-        .serverAuth()
-        .dns('127.0.0.1')
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      const ipSan = await certificate('127.0.0.1')
-        .serverAuth()
-        .ip('127.0.0.1')
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      return {
-        server: { chain: [ipAsDns, await pki.intermediateCa()] },
-        client: { ca: pems(await pki.rootCa()), servername: undefined },
-        fixed: { server: { chain: [ipSan, await pki.intermediateCa()] } },
-      };
-    },
+    setup: (pki) =>
+      leafServed(pki, dnsLeaf('127.0.0.1'), {
+        client: { servername: undefined },
+        fixedLeaf: certificate('127.0.0.1').serverAuth().ip('127.0.0.1'),
+      }),
     node: [{ expect: altnameInvalid("IP: 127.0.0.1 is not in the cert's list: ") }, fixed('the address as an IP SAN (IP:127.0.0.1)')],
     tools: nameMismatch('127.0.0.1'),
   }),
@@ -207,18 +142,7 @@ export const hostnameScenarios = [
       'the resolver).',
     fix: 'List every address clients use (IP:127.0.0.1 and IP:::1), or connect by a DNS name on the certificate.',
     expect: 'reject',
-    async setup(pki) {
-      const ipv6Only = await certificate('::1')
-        .serverAuth()
-        .ip('::1')
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      return {
-        server: { chain: [ipv6Only, await pki.intermediateCa()] },
-        client: { ca: pems(await pki.rootCa()), servername: undefined },
-        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
-      };
-    },
+    setup: (pki) => leafServed(pki, certificate('::1').serverAuth().ip('::1'), { client: { servername: undefined } }),
     node: [{ expect: altnameInvalid("IP: 127.0.0.1 is not in the cert's list: ::1") }, fixed('a certificate for 127.0.0.1 and ::1')],
     tools: nameMismatch('127.0.0.1'),
   }),
@@ -231,17 +155,7 @@ export const hostnameScenarios = [
       '(e.g. made from a CSR without `-subj`/`-addext`). There is nothing to match the host name against.',
     fix: 'Reissue the certificate with a subjectAltName for every name clients use (DNS:localhost, IP:127.0.0.1).',
     expect: 'reject',
-    async setup(pki) {
-      const anonymous = await certificateWithoutCommonName('no CN, no SAN')
-        .serverAuth()
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      return {
-        server: { chain: [anonymous, await pki.intermediateCa()] },
-        client: { ca: pems(await pki.rootCa()) },
-        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
-      };
-    },
+    setup: (pki) => leafServed(pki, certificateWithoutCommonName('no CN, no SAN').serverAuth()),
     node: [{ expect: altnameInvalid('Cert does not contain a DNS name') }, fixed('a certificate with a SAN')],
     tools: { ...nameMismatch('localhost'), curl: curl(60, 'SSL: unable to obtain common name from peer certificate') },
   }),
@@ -255,24 +169,10 @@ export const hostnameScenarios = [
       'only; URI SANs have not been considered since the CVE-2021-44531 fix (Node 12.22.9/14.18.3/16.13.2/17.3.1).',
     fix: 'Add a DNS SAN for the host name (DNS:localhost) next to the URI, or verify the URI yourself in checkServerIdentity.',
     expect: 'reject',
-    async setup(pki) {
-      const uriOnly = await certificateWithoutCommonName('URI SAN only')
-        .serverAuth()
-        .uri('https://localhost/')
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      const uriAndDns = await certificateWithoutCommonName('URI and DNS SAN')
-        .serverAuth()
-        .uri('https://localhost/')
-        .dns('localhost')
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      return {
-        server: { chain: [uriOnly, await pki.intermediateCa()] },
-        client: { ca: pems(await pki.rootCa()) },
-        fixed: { server: { chain: [uriAndDns, await pki.intermediateCa()] } },
-      };
-    },
+    setup: (pki) =>
+      leafServed(pki, certificateWithoutCommonName('URI SAN only').serverAuth().uri('https://localhost/'), {
+        fixedLeaf: certificateWithoutCommonName('URI and DNS SAN').serverAuth().uri('https://localhost/').dns('localhost'),
+      }),
     node: [
       // The same message as for a certificate with no names at all: Node ignores the URI SAN.
       { expect: altnameInvalid('Cert does not contain a DNS name') },
@@ -295,18 +195,7 @@ export const hostnameScenarios = [
       'Reissue the certificate with a subjectAltName (DNS:localhost, IP:127.0.0.1); keep the CN if you like. A client ' +
       'that wants the strict rule refuses certificates without a SAN in its own checkServerIdentity.',
     expect: 'reject',
-    async setup(pki) {
-      const cnOnly = await certificate('localhost')
-        .label('CN only')
-        .serverAuth()
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      return {
-        server: { chain: [cnOnly, await pki.intermediateCa()] },
-        client: { ca: pems(await pki.rootCa()) },
-        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
-      };
-    },
+    setup: (pki) => leafServed(pki, certificate('localhost').label('CN only').serverAuth()),
     node: [
       { title: 'Node accepts the CN-only certificate', expect: OK },
       {
@@ -332,17 +221,12 @@ export const hostnameScenarios = [
       'clients without SNI can verify.',
     expect: 'reject',
     async setup(pki) {
-      const defaultLeaf = await certificate('default.example.test')
-        .serverAuth()
-        .dns('default.example.test')
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      const chains = { localhost: [await pki.serverLeaf(), await pki.intermediateCa()] };
-      return {
-        server: { chain: [defaultLeaf, await pki.intermediateCa()], sni: chains },
-        client: { ca: pems(await pki.rootCa()), servername: undefined },
-        fixed: { client: { ca: pems(await pki.rootCa()), servername: 'localhost' } },
-      };
+      return leafServed(pki, dnsLeaf('default.example.test'), {
+        server: { sni: { localhost: [await pki.serverLeaf(), await pki.intermediateCa()] } },
+        client: { servername: undefined },
+        fixedLeaf: null,
+        fixedClient: { servername: 'localhost' },
+      });
     },
     node: [{ expect: altnameInvalid("IP: 127.0.0.1 is not in the cert's list: ") }, fixed('send SNI (servername localhost)')],
     tools: nameMismatch('127.0.0.1'),
@@ -356,12 +240,7 @@ export const hostnameScenarios = [
       'matching, so the certificate for localhost matches.',
     fix: 'Nothing to fix.',
     expect: 'accept',
-    async setup(pki) {
-      return {
-        server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] },
-        client: { ca: pems(await pki.rootCa()), servername: 'localhost.' },
-      };
-    },
+    setup: async (pki) => leafServed(pki, await pki.serverLeaf(), { client: { servername: 'localhost.' }, fixedLeaf: null }),
     node: [{ expect: OK }],
     // curl drops the trailing dot (for SNI and for the check) and connects, as Node does; s_client and Python hand
     tools:
@@ -382,17 +261,12 @@ export const hostnameScenarios = [
       'trailing dot from the SNI name before looking up the certificate.',
     expect: 'reject',
     async setup(pki) {
-      const defaultLeaf = await certificate('default.example.test')
-        .serverAuth()
-        .dns('default.example.test')
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      const chains = { localhost: [await pki.serverLeaf(), await pki.intermediateCa()] };
-      return {
-        server: { chain: [defaultLeaf, await pki.intermediateCa()], sni: chains },
-        client: { ca: pems(await pki.rootCa()), servername: 'localhost.' },
-        fixed: { client: { ca: pems(await pki.rootCa()), servername: 'localhost' } },
-      };
+      return leafServed(pki, dnsLeaf('default.example.test'), {
+        server: { sni: { localhost: [await pki.serverLeaf(), await pki.intermediateCa()] } },
+        client: { servername: 'localhost.' },
+        fixedLeaf: null,
+        fixedClient: { servername: 'localhost' },
+      });
     },
     node: [
       {
@@ -418,12 +292,7 @@ export const hostnameScenarios = [
       'lowercases the host before anything else.',
     fix: 'Nothing to fix.',
     expect: 'accept',
-    async setup(pki) {
-      return {
-        server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] },
-        client: { ca: pems(await pki.rootCa()), servername: 'LOCALHOST' },
-      };
-    },
+    setup: async (pki) => leafServed(pki, await pki.serverLeaf(), { client: { servername: 'LOCALHOST' }, fixedLeaf: null }),
     node: [{ expect: OK }],
     tools: ALL_OK,
   }),
@@ -442,18 +311,12 @@ export const hostnameScenarios = [
       'Convert the name to its A-label before connecting: `url.domainToASCII("bücher.test")` → "xn--bcher-kva.test" ' +
       '(needed on Node 20, and for a server that picks its certificate by SNI name).',
     expect: 'accept',
-    async setup(pki) {
-      const punycode = await certificate('xn--bcher-kva.test')
-        .serverAuth()
-        .dns('xn--bcher-kva.test')
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      return {
-        server: { chain: [punycode, await pki.intermediateCa()] },
-        client: { ca: pems(await pki.rootCa()), servername: 'bücher.test' },
-        fixed: { client: { ca: pems(await pki.rootCa()), servername: 'xn--bcher-kva.test' } },
-      };
-    },
+    setup: (pki) =>
+      leafServed(pki, dnsLeaf('xn--bcher-kva.test'), {
+        client: { servername: 'bücher.test' },
+        fixedLeaf: null,
+        fixedClient: { servername: 'xn--bcher-kva.test' },
+      }),
     node: [
       { expect: when('asciiHostCheck', OK, altnameInvalid("Host: bücher.test. is not in the cert's altnames: DNS:xn--bcher-kva.test")) },
       fixed("servername domainToASCII('bücher.test')"),

@@ -1,7 +1,7 @@
 import { localLeaf, type Pki } from '../../certs/index.ts';
 import { ALERTS, OK, alertInHandshake, fails, ok, openssl, perProbe, perVersion, sslError, tlsClientError, when } from '../expect.ts';
 import { TOOLS_HANDSHAKE_FAILURE, curl, pending, pythonRaises, sClientFails } from '../expect-tools.ts';
-import { defineScenario, fixed, pems } from '../scenario.ts';
+import { defineScenario, fixed, leafServed, pems } from '../scenario.ts';
 
 /** handshake-never-completes: the client's own bound for a server that never answers; ample on loopback. */
 const SILENT_SERVER_TIMEOUT_MS = 300;
@@ -41,13 +41,8 @@ export const protocolScenarios = [
       'Upgrade the server to TLS 1.2 or 1.3. Lowering the client (minVersion TLSv1 *and* ciphers ' +
       "'DEFAULT@SECLEVEL=0') only works around it, with protocols deprecated by RFC 8996.",
     expect: 'reject',
-    async setup(pki) {
-      return {
-        server: { chain: await healthyChain(pki), minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' },
-        client: { ca: pems(await pki.rootCa()) },
-        fixed: { server: { chain: await healthyChain(pki) } },
-      };
-    },
+    setup: async (pki) =>
+      leafServed(pki, await pki.serverLeaf(), { server: { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' } }),
     node: [
       {
         title: "with Node's default client (TLSv1.2–TLSv1.3)",
@@ -95,13 +90,13 @@ export const protocolScenarios = [
       'TLS 1.3). The server finds no common version in the ClientHello and sends a protocol_version alert.',
     fix: "Let the client negotiate TLS 1.3: drop its maxVersion (Node's default is TLSv1.3).",
     expect: 'reject',
-    async setup(pki) {
-      return {
-        server: { chain: await healthyChain(pki), minVersion: 'TLSv1.3' },
-        client: { ca: pems(await pki.rootCa()), maxVersion: 'TLSv1.2' },
-        fixed: { client: { ca: pems(await pki.rootCa()) } },
-      };
-    },
+    setup: async (pki) =>
+      leafServed(pki, await pki.serverLeaf(), {
+        server: { minVersion: 'TLSv1.3' },
+        client: { maxVersion: 'TLSv1.2' },
+        fixedLeaf: null,
+        fixedClient: { maxVersion: undefined },
+      }),
     node: [
       {
         title: 'with the client capped at maxVersion TLSv1.2',
@@ -132,13 +127,13 @@ export const protocolScenarios = [
       'list in OpenSSL (the TLS_* names, which neither string mentions), so the same settings connect over TLS 1.3.',
     fix: 'Make the lists overlap: allow at least one suite on both sides (or keep the defaults on one of them).',
     expect: 'reject',
-    async setup(pki) {
-      return {
-        server: { chain: await healthyChain(pki), ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' },
-        client: { ca: pems(await pki.rootCa()), ciphers: 'ECDHE-ECDSA-CHACHA20-POLY1305' },
-        fixed: { client: { ca: pems(await pki.rootCa()), ciphers: 'ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256' } },
-      };
-    },
+    setup: async (pki) =>
+      leafServed(pki, await pki.serverLeaf(), {
+        server: { ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' },
+        client: { ciphers: 'ECDHE-ECDSA-CHACHA20-POLY1305' },
+        fixedLeaf: null,
+        fixedClient: { ciphers: 'ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256' },
+      }),
     node: [
       {
         expect: perVersion(OK, alertInHandshake(ALERTS.handshakeFailure)),
@@ -315,19 +310,13 @@ export const protocolScenarios = [
       'Serve smaller certificates: split the names over several certificates (selected by SNI), or use a ' +
       'wildcard, and send only leaf and intermediates (never the root).',
     expect: 'reject',
-    async setup(pki) {
-      // Built once per process, like every scenario's material (setup is memoized).
-      const oversize = await localLeaf('localhost')
-        .label(`leaf with ${OVERSIZE_SAN_COUNT} SAN entries`)
-        .dns(...Array.from({ length: OVERSIZE_SAN_COUNT }, (_, i) => `host-${i}.example`))
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      return {
-        server: { chain: [oversize, await pki.intermediateCa()] },
-        client: { ca: pems(await pki.rootCa()) },
-        fixed: { server: { chain: await healthyChain(pki) } },
-      };
-    },
+    setup: (pki) =>
+      leafServed(
+        pki,
+        localLeaf('localhost')
+          .label(`leaf with ${OVERSIZE_SAN_COUNT} SAN entries`)
+          .dns(...Array.from({ length: OVERSIZE_SAN_COUNT }, (_, i) => `host-${i}.example`)),
+      ),
     node: [
       { expect: sslError('ERR_SSL_EXCESSIVE_MESSAGE_SIZE', 'excessive message size') },
       fixed('a certificate with the names it needs'),

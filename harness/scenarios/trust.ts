@@ -2,7 +2,7 @@ import { rootCertificates } from 'node:tls';
 import { certificate, localLeaf } from '../../certs/index.ts';
 import { OK, fails, verifyFails } from '../expect.ts';
 import { ALL_OK, certificateProblem } from '../expect-tools.ts';
-import { defineScenario, fixed, pems, type NodeCase, type ScenarioMaterial } from '../scenario.ts';
+import { defineScenario, fixed, leafServed, pems, type NodeCase, type ScenarioMaterial } from '../scenario.ts';
 
 /** The fix's CAs after Node's bundled roots: a client that trusts the private root and keeps the public ones. */
 function withPublicRoots(material: ScenarioMaterial) {
@@ -37,9 +37,7 @@ export const trustScenarios = [
     expect: 'reject',
     async setup(pki) {
       return {
-        server: {
-          chain: [await pki.untrustedLeaf(), await pki.untrustedIntermediateCa(), await pki.untrustedRootCa()],
-        },
+        server: { chain: [await pki.untrustedLeaf(), await pki.untrustedIntermediateCa(), await pki.untrustedRootCa()] },
         client: { ca: pems(await pki.rootCa()) },
         fixed: { client: { ca: pems(await pki.untrustedRootCa()) } },
       };
@@ -63,13 +61,12 @@ export const trustScenarios = [
       'Give the client the private root: `ca: [root]`, or `ca: [...tls.rootCertificates, root]` to keep the public ' +
       'roots as well, or NODE_EXTRA_CA_CERTS=/path/root.pem at process start.',
     expect: 'reject',
-    async setup(pki) {
-      return {
-        server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] },
-        client: {},
-        fixed: { client: { ca: pems(await pki.rootCa()) } },
-      };
-    },
+    setup: async (pki) =>
+      leafServed(pki, await pki.serverLeaf(), {
+        client: { ca: undefined },
+        fixedLeaf: null,
+        fixedClient: { ca: pems(await pki.rootCa()) },
+      }),
     node: [
       { expect: verifyFails('UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'unable to get local issuer certificate') },
       fixed('`ca: [root]`'),
@@ -185,13 +182,12 @@ export const trustScenarios = [
       'Trust the root instead (`ca: [root]`). If only the intermediate may be trusted, Node ≥ 20.18 / 22.9 accepts ' +
       'a chain that ends in it with `allowPartialTrustChain: true`.',
     expect: 'reject',
-    async setup(pki) {
-      return {
-        server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] },
+    setup: async (pki) =>
+      leafServed(pki, await pki.serverLeaf(), {
         client: { ca: pems(await pki.intermediateCa()) },
-        fixed: { client: { ca: pems(await pki.rootCa()) } },
-      };
-    },
+        fixedLeaf: null,
+        fixedClient: { ca: pems(await pki.rootCa()) },
+      }),
     node: [
       { expect: verifyFails('UNABLE_TO_GET_ISSUER_CERT', 'unable to get issuer certificate') },
       fixed('trust the root (`ca: [root]`)'),

@@ -1,18 +1,14 @@
 import { certificate, localLeaf, type Pki } from '../../certs/index.ts';
 import { fails, perVersion } from '../expect.ts';
 import { certificateProblem, pythonRejects, sClientRejects, urlError } from '../expect-tools.ts';
-import { defineScenario, fixed, pems, type ScenarioMaterial } from '../scenario.ts';
+import { defineScenario, fixed, leafServed, pems, type ScenarioMaterial } from '../scenario.ts';
 
 /**
  * The expired leaf with its intermediate, to a client that trusts the root; the fix is the renewed leaf. Also the
  * server behind client-configuration's scenarios, whose clients are told to look away from the expiry.
  */
 export async function servesExpiredLeaf(pki: Pki): Promise<ScenarioMaterial> {
-  return {
-    server: { chain: [await pki.expiredLeaf(), await pki.intermediateCa()] },
-    client: { ca: pems(await pki.rootCa()) },
-    fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
-  };
+  return leafServed(pki, await pki.expiredLeaf());
 }
 
 /** What every Node client reports for a chain with a certificate past its notAfter. */
@@ -60,18 +56,7 @@ export const validityScenarios = [
       'Serve a certificate that is valid now (keep the old one until the new one starts). If the dates look right, ' +
       'check the client clock: a client whose clock is behind sees every fresh certificate as not yet valid.',
     expect: 'reject',
-    async setup(pki) {
-      const notYetValid = await localLeaf('localhost')
-        .label('not-yet-valid leaf')
-        .validDays(1, 31)
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      return {
-        server: { chain: [notYetValid, await pki.intermediateCa()] },
-        client: { ca: pems(await pki.rootCa()) },
-        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
-      };
-    },
+    setup: (pki) => leafServed(pki, localLeaf('localhost').label('not-yet-valid leaf').validDays(1, 31)),
     node: [{ expect: NOT_YET_VALID }, fixed('a certificate that is valid now')],
     tools: certificateProblem(9, 'certificate is not yet valid', 'bad certificate'),
   }),
@@ -88,23 +73,18 @@ export const validityScenarios = [
       'Backdate notBefore when issuing (public CAs backdate by up to an hour; e.g. `openssl ca -startdate`, or the ' +
       'backdate option of your CA tooling), and keep the clocks of issuer, server and client in sync (NTP).',
     expect: 'reject',
-    async setup(pki) {
-      const skewed = await localLeaf('localhost')
-        .label('leaf minted 5 minutes ahead')
-        .validDays(5 * MINUTES, 30)
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      const backdated = await localLeaf('localhost')
-        .label('leaf backdated by an hour')
-        .validDays(-1 * HOURS, 30)
-        .issuedBy(await pki.intermediateCa())
-        .build();
-      return {
-        server: { chain: [skewed, await pki.intermediateCa()] },
-        client: { ca: pems(await pki.rootCa()) },
-        fixed: { server: { chain: [backdated, await pki.intermediateCa()] } },
-      };
-    },
+    setup: (pki) =>
+      leafServed(
+        pki,
+        localLeaf('localhost')
+          .label('leaf minted 5 minutes ahead')
+          .validDays(5 * MINUTES, 30),
+        {
+          fixedLeaf: localLeaf('localhost')
+            .label('leaf backdated by an hour')
+            .validDays(-1 * HOURS, 30),
+        },
+      ),
     node: [{ expect: NOT_YET_VALID }, fixed('a certificate backdated by an hour')],
     tools: certificateProblem(9, 'certificate is not yet valid', 'bad certificate'),
   }),

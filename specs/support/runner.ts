@@ -1,4 +1,4 @@
-import type { SecureVersion } from 'node:tls';
+import { createSecureContext, type SecureVersion } from 'node:tls';
 import { expect } from 'chai';
 import {
   PROBE_NAMES,
@@ -345,41 +345,39 @@ function describeScenario(scenario: Scenario, extra: Extra | undefined): void {
 }
 
 function defineScenarioTests(scenario: Scenario, extra: Extra | undefined): void {
-  {
-    const material = MATERIALS.get(scenario.id);
-    if (!material || material instanceof Error) {
-      it('builds its certificates and settings', () => {
-        throw material ?? new Error(`no material for ${scenario.id}`);
-      });
-      return;
-    }
-    extra?.first?.();
-    if (scenario.startup) describeStartup(scenario, material);
-    const broken = scenario.startup ? undefined : useEndpoint(scenario.id);
-    const fixed = scenario.node.some((c) => c.fixed) ? useEndpoint(scenario.id, { fixed: true }) : undefined;
-    const context: ScenarioContext = { scenario, material, broken: broken ?? unstartable(scenario.id), fixed };
-    const endpointOf = (c: NodeCase) => (c.fixed ? fixed : broken);
-    const early = earlyRuns(scenario, material, endpointOf);
-
-    for (const c of scenario.node.filter((c) => c.versions === 'negotiated')) describeCase(c, undefined, endpointOf(c), early);
-    if (scenario.node.some((c) => c.versions !== 'negotiated') || extra?.each) {
-      for (const version of TLS_VERSIONS) {
-        describe(`over ${version}`, () => {
-          for (const c of scenario.node.filter((c) => c.versions !== 'negotiated')) describeCase(c, version, endpointOf(c), early);
-          const asDeclared = scenario.node.find((c) => !c.fixed && !c.client);
-          extra?.each?.({
-            ...context,
-            version,
-            expected: (probe) => {
-              if (!asDeclared) throw new Error(`${scenario.id} declares no case for its client as it is`);
-              return resolve(asDeclared.expect, { runtime: RUNNING, server: SERVER_SOFTWARE, version, probe });
-            },
-          });
-        });
-      }
-    }
-    extra?.once?.(context);
+  const material = MATERIALS.get(scenario.id);
+  if (!material || material instanceof Error) {
+    it('builds its certificates and settings', () => {
+      throw material ?? new Error(`no material for ${scenario.id}`);
+    });
+    return;
   }
+  extra?.first?.();
+  if (scenario.startup) describeStartup(scenario, material);
+  const broken = scenario.startup ? undefined : useEndpoint(scenario.id);
+  const fixed = scenario.node.some((c) => c.fixed) ? useEndpoint(scenario.id, { fixed: true }) : undefined;
+  const context: ScenarioContext = { scenario, material, broken: broken ?? unstartable(scenario.id), fixed };
+  const endpointOf = (c: NodeCase) => (c.fixed ? fixed : broken);
+  const early = earlyRuns(scenario, material, endpointOf);
+
+  for (const c of scenario.node.filter((c) => c.versions === 'negotiated')) describeCase(c, undefined, endpointOf(c), early);
+  if (scenario.node.some((c) => c.versions !== 'negotiated') || extra?.each) {
+    for (const version of TLS_VERSIONS) {
+      describe(`over ${version}`, () => {
+        for (const c of scenario.node.filter((c) => c.versions !== 'negotiated')) describeCase(c, version, endpointOf(c), early);
+        const asDeclared = scenario.node.find((c) => !c.fixed && !c.client);
+        extra?.each?.({
+          ...context,
+          version,
+          expected: (probe) => {
+            if (!asDeclared) throw new Error(`${scenario.id} declares no case for its client as it is`);
+            return resolve(asDeclared.expect, { runtime: RUNNING, server: SERVER_SOFTWARE, version, probe });
+          },
+        });
+      });
+    }
+  }
+  extra?.once?.(context);
 }
 
 function unstartable(id: string): UsedEndpoint {
@@ -538,18 +536,17 @@ function describeStartup(scenario: Scenario, material: ScenarioMaterial): void {
       async (endpoint) => (await endpoint.close(), undefined),
       (thrown: unknown) => thrown,
     );
-    expect(summary(error)).to.deep.equal(expected);
+    expect(errorSummary(error)).to.deep.equal(expected);
   });
   it(`tls.createSecureContext with the same key and certificate throws the same ${startup.code}`, async () => {
-    const { createSecureContext } = await import('node:tls');
     const [leaf] = material.server.chain;
     const options = { key: leaf?.keyPem, cert: material.server.chain.map((c) => c.certPem).join(''), ...material.server.raw };
-    expect(summary(thrownBy(() => createSecureContext(options)))).to.deep.equal(expected);
+    expect(errorSummary(thrownBy(() => createSecureContext(options)))).to.deep.equal(expected);
   });
 }
 
 /** An error reduced to what a start-up spec asserts. */
-export function summary(error: unknown): { name: string; code: string | undefined; message: string } {
+export function errorSummary(error: unknown): { name: string; code: string | undefined; message: string } {
   expect(error).to.be.instanceOf(Error);
   const e = error as Error & { code?: string };
   return { name: e.name, code: e.code, message: e.message };

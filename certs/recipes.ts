@@ -134,7 +134,9 @@ export function localLeaf(commonName: string) {
 
 /** A server leaf for DNS names, the first of them its CN; callers chain validity or issuer. */
 export function dnsLeaf(first: string, ...more: string[]) {
-  return certificate(first).serverAuth().dns(first, ...more);
+  return certificate(first)
+    .serverAuth()
+    .dns(first, ...more);
 }
 
 /** Wrap a certificate and key made elsewhere (e.g. by `selfsigned`) as a Credential. */

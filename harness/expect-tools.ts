@@ -174,7 +174,7 @@ export function urlError(reason: PythonFailure): PythonFailure {
 
 // ---- Titles and assertions -------------------------------------------------------------------------------------
 
-const PHASE_WORDS: Partial<Record<Phase, string>> = { 'after-secureConnect': ' after the handshake' };
+const PHASE_WORDS: Partial<Record<Phase, string>> = { call: ' before it connects', 'after-secureConnect': ' after the handshake' };
 
 function quote(text: string): string {
   return `'${text}'`;

@@ -103,6 +103,7 @@ export function normalizeToolMessage(message: string): string {
             `error:${code}:${lib}:${func}:${reason}${rest ? `:${rest}` : ''}`,
         )
         .replace(/\b_ssl\.c:\d+/g, '_ssl.c')
+        .replace(/\/[^\s'"]*\/tls-harness-[^/\s'"]+\/\d+-/g, '<dir>/')
         .replace(/\b(connection to \S+?):\d+\b/g, '$1:PORT')
         .replace(/\b(\d{1,3}(?:\.\d{1,3}){3}):\d+\b/g, '$1:PORT')
         .replace(/\b(to \S+ port )\d+\b/g, '$1PORT')

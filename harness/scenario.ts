@@ -141,8 +141,8 @@ export function fixed(title: string, details: Omit<NodeCase, 'title' | 'fixed' |
 }
 
 /**
- * The material of a scenario about the server's certificate: `leaf` sent with the PKI's intermediate CA (a builder
- * is issued by it), to a client that trusts the root with `client` on top. The fix serves `fixedLeaf` the same way —
+ * The material of a scenario about the server's certificate: `leaf` sent with the PKI's intermediate CA, or with
+ * `intermediate` (a builder is issued by it), to a client that trusts the root with `client` on top. The fix serves `fixedLeaf` the same way —
  * the healthy server leaf unless given, none with `null` — and gives the client `fixedClient` on top of its own.
  */
 export async function leafServed(
@@ -152,20 +152,34 @@ export async function leafServed(
     client?: ClientOptions;
     /** Server settings besides the chain (SNI chains, ciphers…), for the scenario as declared. */
     server?: Omit<ServerRecipe, 'chain'>;
+    /** The CA that issues and is sent with `leaf`, instead of the PKI's intermediate. */
+    intermediate?: Credential;
     fixedLeaf?: Credential | CertificateBuilder | null;
+    /** The CA that issues and is sent with `fixedLeaf`, instead of the PKI's intermediate. */
+    fixedIntermediate?: Credential;
     fixedClient?: ClientOptions;
   } = {},
 ): Promise<ScenarioMaterial> {
-  const intermediate = await pki.intermediateCa();
-  const issued = async (c: Credential | CertificateBuilder) => (c instanceof CertificateBuilder ? c.issuedBy(intermediate).build() : c);
+  const issued = async (c: Credential | CertificateBuilder, issuer: Credential) =>
+    c instanceof CertificateBuilder ? c.issuedBy(issuer).build() : c;
+  const intermediate = options.intermediate ?? (await pki.intermediateCa());
+  const fixedIntermediate = options.fixedIntermediate ?? (await pki.intermediateCa());
   const client = { ca: pems(await pki.rootCa()), ...options.client };
-  const fixedLeaf = options.fixedLeaf === null ? undefined : await issued(options.fixedLeaf ?? (await pki.serverLeaf()));
+  const fixedLeaf = options.fixedLeaf === null ? undefined : await issued(options.fixedLeaf ?? (await pki.serverLeaf()), fixedIntermediate);
   const fixed = {
-    ...(fixedLeaf ? { server: { chain: [fixedLeaf, intermediate] } } : {}),
+    ...(fixedLeaf ? { server: { chain: [fixedLeaf, fixedIntermediate] } } : {}),
     ...(options.fixedClient ? { client: { ...client, ...options.fixedClient } } : {}),
   };
-  const server = { chain: [await issued(leaf), intermediate], ...options.server };
+  const server = { chain: [await issued(leaf, intermediate), intermediate], ...options.server };
   return { server, client, ...(Object.keys(fixed).length > 0 ? { fixed } : {}) };
+}
+
+/** An intermediate CA for one scenario: `builder` valid for a year, issued by the PKI's root. */
+export async function underRoot(pki: Pki, builder: CertificateBuilder): Promise<Credential> {
+  return builder
+    .validDays(-1, 365)
+    .issuedBy(await pki.rootCa())
+    .build();
 }
 
 /** The PEMs of credentials, as the `ca` option takes them. */

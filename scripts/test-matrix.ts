@@ -22,6 +22,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { table } from '../harness/cli/args.ts';
 import { MATRIX_ENV, MATRIX_MARKER, type MatrixEvent, type TestState } from './matrix-hooks.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -523,19 +524,9 @@ function printFailures(result: VersionResult): void {
   });
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  const line = (row: string[]): string =>
-    row
-      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-      .join('  ')
-      .trimEnd();
-  const [head = [], ...body] = rows;
-  return [line(head), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(line)].join('\n');
-}
-
 function printSummary(results: VersionResult[], totalMs: number): void {
-  const rows = [['node', 'requested', 'openssl', 'passing', 'failing', 'pending', 'tests', 'setup', 'result']];
+  const header = ['node', 'requested', 'openssl', 'passing', 'failing', 'pending', 'tests', 'setup', 'result'];
+  const rows: string[][] = [];
   for (const result of results) {
     const counts = result.counts;
     rows.push([
@@ -550,7 +541,7 @@ function printSummary(results: VersionResult[], totalMs: number): void {
       result.status,
     ]);
   }
-  console.log(`\n${table(rows)}`);
+  console.log(`\n${table(header, rows).trimEnd()}`);
   console.log(dim(`\ntotal ${seconds(totalMs)} s; details in ${path.relative(ROOT, SUMMARY_FILE)}`));
 }
 

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import * as net from 'node:net';
 import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
+import { pemBlocks } from '../../certs/index.ts';
 import { x509 } from '../../certs/x509.ts';
 import type { Target } from '../probes/options.ts';
 
@@ -149,11 +150,6 @@ function normalizeSerial(hex: string): string {
   return hex.toLowerCase().replace(/^0+(?=.)/, '');
 }
 
-/** Split a PEM bundle into its blocks of one kind (`CERTIFICATE`, `X509 CRL`). */
-export function pemBlocks(text: string, label: string): string[] {
-  return text.match(new RegExp(`-----BEGIN ${label}-----[\\s\\S]*?-----END ${label}-----\\n?`, 'g')) ?? [];
-}
-
 /** The DER of the first certificate in a PEM text. */
 export function firstCertificateDer(pem: string): Buffer | undefined {
   const [first] = pemBlocks(pem, 'CERTIFICATE');
@@ -266,16 +262,11 @@ function revocation(crls: readonly ParsedCrl[], issuer: Buffer | undefined, seri
   return fromIssuer.some((crl) => crl.serials.has(serial)) ? 'revoked' : 'not revoked';
 }
 
-interface Details {
+/** What the certificate's own extensions say (parsed with @peculiar/x509): the fields of CertificateInfo they fill. */
+type Details = Pick<CertificateInfo, 'signature' | 'ca' | 'pathLength' | 'keyUsage' | 'extendedKeyUsage' | 'nameConstraints'> & {
   issuerDer?: Buffer;
-  signature: string;
-  ca: boolean | undefined;
-  pathLength?: number;
-  keyUsage?: string[];
-  extendedKeyUsage?: string[];
-  nameConstraints: boolean;
   unknownCritical: string[];
-}
+};
 
 function parseDetails(der: Buffer): Details {
   let certificate: x509.X509Certificate;

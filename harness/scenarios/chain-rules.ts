@@ -1,7 +1,7 @@
 import { certificate, localLeaf } from '../../certs/index.ts';
 import { ALERTS, alertInHandshake, fails, openssl, perVersion, tlsClientError } from '../expect.ts';
 import { TOOLS_HANDSHAKE_FAILURE, certificateProblem, curl, pythonRejects, sClientRejects } from '../expect-tools.ts';
-import { defineScenario, fixed, leafServed, pems } from '../scenario.ts';
+import { defineScenario, fixed, leafServed, pems, underRoot } from '../scenario.ts';
 
 /** A private-enterprise OID no verifier knows: an extension under it can only be skipped, or refused if critical. */
 const UNKNOWN_EXTENSION_OID = '1.3.6.1.4.1.55555.1';
@@ -21,19 +21,13 @@ export const chainRuleScenarios = [
       'Issue the leaf from a real CA certificate: basicConstraints critical CA:TRUE and keyUsage keyCertSign ' +
       '(`-extensions v3_ca` in openssl).',
     expect: 'reject',
-    async setup(pki) {
-      const notCa = await certificate('tls-harness Not-a-CA Intermediate')
-        .basic({ ca: false })
-        .keyUsage('keyCertSign', 'cRLSign')
-        .validDays(-1, 365)
-        .issuedBy(await pki.rootCa())
-        .build();
-      return {
-        server: { chain: [await localLeaf('localhost').issuedBy(notCa).build(), notCa] },
-        client: { ca: pems(await pki.rootCa()) },
-        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
-      };
-    },
+    setup: async (pki) =>
+      leafServed(pki, localLeaf('localhost'), {
+        intermediate: await underRoot(
+          pki,
+          certificate('tls-harness Not-a-CA Intermediate').basic({ ca: false }).keyUsage('keyCertSign', 'cRLSign'),
+        ),
+      }),
     // Not INVALID_CA: OpenSSL checks each issuer for the "TLS server CA" purpose, and CA:FALSE fails that check.
     node: [{ expect: fails('INVALID_PURPOSE', 'unsuitable certificate purpose') }, fixed('a leaf issued by a CA:TRUE intermediate')],
     tools: certificateProblem(79, 'invalid CA certificate', 'unknown CA'),
@@ -48,18 +42,13 @@ export const chainRuleScenarios = [
       'accept it as a CA (compare intermediate-not-ca: an explicit CA:FALSE is reported as INVALID_PURPOSE instead).',
     fix: 'Reissue the intermediate with basicConstraints critical CA:TRUE (and a pathLen if it should not sub-delegate).',
     expect: 'reject',
-    async setup(pki) {
-      const noBasicConstraints = await certificate('tls-harness Intermediate without basicConstraints')
-        .keyUsage('keyCertSign', 'cRLSign')
-        .validDays(-1, 365)
-        .issuedBy(await pki.rootCa())
-        .build();
-      return {
-        server: { chain: [await localLeaf('localhost').issuedBy(noBasicConstraints).build(), noBasicConstraints] },
-        client: { ca: pems(await pki.rootCa()) },
-        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
-      };
-    },
+    setup: async (pki) =>
+      leafServed(pki, localLeaf('localhost'), {
+        intermediate: await underRoot(
+          pki,
+          certificate('tls-harness Intermediate without basicConstraints').keyUsage('keyCertSign', 'cRLSign'),
+        ),
+      }),
     node: [{ expect: fails('INVALID_CA', 'invalid CA certificate') }, fixed('an intermediate with basicConstraints CA:TRUE')],
     tools: certificateProblem(79, 'invalid CA certificate', 'unknown CA'),
   }),
@@ -73,19 +62,13 @@ export const chainRuleScenarios = [
       "UNSPECIFIED, with OpenSSL's reason as the message.",
     fix: 'Reissue the intermediate with keyUsage keyCertSign (and cRLSign), or drop keyUsage from it altogether.',
     expect: 'reject',
-    async setup(pki) {
-      const noKeyCertSign = await certificate('tls-harness Intermediate without keyCertSign')
-        .ca({ pathLength: 0 })
-        .keyUsage('digitalSignature', 'cRLSign')
-        .validDays(-1, 365)
-        .issuedBy(await pki.rootCa())
-        .build();
-      return {
-        server: { chain: [await localLeaf('localhost').issuedBy(noKeyCertSign).build(), noKeyCertSign] },
-        client: { ca: pems(await pki.rootCa()) },
-        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
-      };
-    },
+    setup: async (pki) =>
+      leafServed(pki, localLeaf('localhost'), {
+        intermediate: await underRoot(
+          pki,
+          certificate('tls-harness Intermediate without keyCertSign').ca({ pathLength: 0 }).keyUsage('digitalSignature', 'cRLSign'),
+        ),
+      }),
     node: [
       { expect: fails('UNSPECIFIED', 'key usage does not include certificate signing') },
       fixed('an intermediate with keyUsage keyCertSign'),
@@ -129,25 +112,22 @@ export const chainRuleScenarios = [
       'Get the certificate from a CA allowed to issue for the name (or widen the constraint when reissuing the ' +
       'intermediate). Here: an intermediate that permits localhost.',
     expect: 'reject',
-    async setup(pki) {
-      const constrained = await certificate('tls-harness example.com CA')
-        .ca({ pathLength: 0 })
-        .nameConstraints({ permittedDns: ['example.com'] })
-        .validDays(-1, 365)
-        .issuedBy(await pki.rootCa())
-        .build();
-      const permitsLocalhost = await certificate('tls-harness localhost CA')
-        .ca({ pathLength: 0 })
-        .nameConstraints({ permittedDns: ['localhost'] })
-        .validDays(-1, 365)
-        .issuedBy(await pki.rootCa())
-        .build();
-      return {
-        server: { chain: [await localLeaf('localhost').issuedBy(constrained).build(), constrained] },
-        client: { ca: pems(await pki.rootCa()) },
-        fixed: { server: { chain: [await localLeaf('localhost').issuedBy(permitsLocalhost).build(), permitsLocalhost] } },
-      };
-    },
+    setup: async (pki) =>
+      leafServed(pki, localLeaf('localhost'), {
+        intermediate: await underRoot(
+          pki,
+          certificate('tls-harness example.com CA')
+            .ca({ pathLength: 0 })
+            .nameConstraints({ permittedDns: ['example.com'] }),
+        ),
+        fixedLeaf: localLeaf('localhost'),
+        fixedIntermediate: await underRoot(
+          pki,
+          certificate('tls-harness localhost CA')
+            .ca({ pathLength: 0 })
+            .nameConstraints({ permittedDns: ['localhost'] }),
+        ),
+      }),
     // No Node code for this OpenSSL error. (The leaf's IP SANs are not constrained: the CA has no IP subtree.)
     node: [
       { expect: fails('UNSPECIFIED', 'permitted subtree violation') },
@@ -164,19 +144,15 @@ export const chainRuleScenarios = [
       'a certificate for localhost anyway.',
     fix: 'Get the certificate from a CA whose constraints do not exclude the name.',
     expect: 'reject',
-    async setup(pki) {
-      const excluding = await certificate('tls-harness No-localhost CA')
-        .ca({ pathLength: 0 })
-        .nameConstraints({ excludedDns: ['localhost'] })
-        .validDays(-1, 365)
-        .issuedBy(await pki.rootCa())
-        .build();
-      return {
-        server: { chain: [await localLeaf('localhost').issuedBy(excluding).build(), excluding] },
-        client: { ca: pems(await pki.rootCa()) },
-        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
-      };
-    },
+    setup: async (pki) =>
+      leafServed(pki, localLeaf('localhost'), {
+        intermediate: await underRoot(
+          pki,
+          certificate('tls-harness No-localhost CA')
+            .ca({ pathLength: 0 })
+            .nameConstraints({ excludedDns: ['localhost'] }),
+        ),
+      }),
     node: [{ expect: fails('UNSPECIFIED', 'excluded subtree violation') }, fixed('issued by an unconstrained intermediate')],
     tools: certificateProblem(48, 'excluded subtree violation', 'certificate unknown'),
   }),
@@ -225,11 +201,7 @@ export const chainRuleScenarios = [
     fix: 'Issue a server certificate from the CA and serve that (with the CA as its chain); keep the CA key off servers.',
     expect: 'reject',
     async setup(pki) {
-      return {
-        server: { chain: [await pki.intermediateCa()] },
-        client: { ca: pems(await pki.rootCa()) },
-        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
-      };
+      return { ...(await leafServed(pki, await pki.serverLeaf())), server: { chain: [await pki.intermediateCa()] } };
     },
     node: [
       {

@@ -10,7 +10,7 @@ import {
   sClientFails,
   sClientRejects,
 } from '../expect-tools.ts';
-import { defineScenario, fixed, leafServed, pems } from '../scenario.ts';
+import { defineScenario, fixed, leafServed, pems, underRoot } from '../scenario.ts';
 
 /** Node has no code for these OpenSSL verification errors: UNSPECIFIED, with OpenSSL's reason as the message. */
 const DIGEST_TOO_WEAK = fails('UNSPECIFIED', 'CA signature digest algorithm too weak');
@@ -67,22 +67,11 @@ export const cryptoStrengthScenarios = [
       'trusted for its key, not its signature).',
     fix: 'Serve the SHA-256 reissue of the intermediate (CAs reissued theirs when SHA-1 was retired).',
     expect: 'reject',
-    async setup(pki) {
-      const sha1Intermediate = await certificate('tls-harness SHA-1 Intermediate CA')
-        .ca({ pathLength: 0 })
-        .signatureHash('SHA-1')
-        .validDays(-1, 365)
-        .issuedBy(await pki.rootCa())
-        .build();
-      return {
-        server: {
-          chain: [await localLeaf('localhost').issuedBy(sha1Intermediate).build(), sha1Intermediate],
-          ciphers: SECURITY_LEVEL_0,
-        },
-        client: { ca: pems(await pki.rootCa()) },
-        fixed: { server: { chain: [await pki.serverLeaf(), await pki.intermediateCa()] } },
-      };
-    },
+    setup: async (pki) =>
+      leafServed(pki, localLeaf('localhost'), {
+        intermediate: await underRoot(pki, certificate('tls-harness SHA-1 Intermediate CA').ca({ pathLength: 0 }).signatureHash('SHA-1')),
+        server: { ciphers: SECURITY_LEVEL_0 },
+      }),
     node: [{ expect: DIGEST_TOO_WEAK }, fixed('a SHA-256 signed intermediate')],
     tools: certificateProblem(68, 'CA signature digest algorithm too weak', 'bad certificate'),
   }),

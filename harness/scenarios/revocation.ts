@@ -1,7 +1,14 @@
-import { certificate, localLeaf, revocationList } from '../../certs/index.ts';
+import { certificate, localLeaf, revocationList, type Pki } from '../../certs/index.ts';
 import { OK, fails } from '../expect.ts';
 import { ALL_OK, certificateProblem } from '../expect-tools.ts';
-import { defineScenario, fixed, pems } from '../scenario.ts';
+import { defineScenario, fixed, leafServed, pems } from '../scenario.ts';
+
+/** A leaf the intermediate has revoked, and the CRLs of the whole chain: the intermediate's, which lists it, and the root's. */
+async function revokedLeaf(pki: Pki) {
+  const intermediate = await pki.intermediateCa();
+  const revoked = await localLeaf('localhost').label('revoked leaf').issuedBy(intermediate).build();
+  return { revoked, crl: [await revocationList(intermediate, [revoked]), await revocationList(await pki.rootCa())] };
+}
 
 export const revocationScenarios = [
   defineScenario({
@@ -16,16 +23,10 @@ export const revocationScenarios = [
       'On the server: replace the certificate — new key, new certificate — and stop serving the revoked one. ' +
       'Nothing is wrong with the client.',
     expect: 'reject',
-    async setup(pki) {
-      const intermediate = await pki.intermediateCa();
-      const revoked = await localLeaf('localhost').label('revoked leaf').issuedBy(intermediate).build();
-      const crl = [await revocationList(intermediate, [revoked]), await revocationList(await pki.rootCa())];
-      return {
-        server: { chain: [revoked, intermediate] },
-        client: { ca: pems(await pki.rootCa()), crl },
-        // The client keeps checking the same CRLs; the replacement certificate is not on them.
-        fixed: { server: { chain: [await pki.serverLeaf(), intermediate] } },
-      };
+    // The client keeps checking the same CRLs; the replacement certificate is not on them.
+    setup: async (pki) => {
+      const { revoked, crl } = await revokedLeaf(pki);
+      return leafServed(pki, revoked, { client: { crl } });
     },
     node: [
       { expect: fails('CERT_REVOKED', 'certificate revoked') },
@@ -112,19 +113,10 @@ export const revocationScenarios = [
       "not fetch CRLs per connection either: they rely on revocation data their vendor pushes (Chrome's CRLSets, " +
       "Firefox's CRLite).",
     expect: 'reject',
-    async setup(pki) {
-      const intermediate = await pki.intermediateCa();
-      const revoked = await localLeaf('localhost').label('revoked leaf').issuedBy(intermediate).build();
-      const crl = [await revocationList(intermediate, [revoked]), await revocationList(await pki.rootCa())];
-      return {
-        server: { chain: [revoked, intermediate] },
-        client: { ca: pems(await pki.rootCa()) },
-        // Both halves: a replacement certificate, and a client that checks the CRLs (and so would notice).
-        fixed: {
-          server: { chain: [await pki.serverLeaf(), intermediate] },
-          client: { ca: pems(await pki.rootCa()), crl },
-        },
-      };
+    // Both halves of the fix: a replacement certificate, and a client that checks the CRLs (and so would notice).
+    setup: async (pki) => {
+      const { revoked, crl } = await revokedLeaf(pki);
+      return leafServed(pki, revoked, { fixedClient: { crl } });
     },
     // The certificate names no CRL distribution point or OCSP responder: its revocation is knowable only from the CRLs
     // its fix hands the client, so a client given only host, port and CA cannot be graded on it.

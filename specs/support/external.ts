@@ -31,7 +31,7 @@ import {
 } from '../../harness/expect-tools.ts';
 import { DEFAULT_PROBE_TIMEOUT_MS } from '../../harness/probes/options.ts';
 import { firstLack } from '../../harness/features.ts';
-import { SERVER_SOFTWARE, clientOf, recipeOf } from './runner.ts';
+import { SERVER_SOFTWARE, clientOf, itNeeds, recipeOf } from './runner.ts';
 
 /**
  * The tests of the external clients: every scenario's `tools` row, probed against the scenario's endpoint (and its
@@ -121,8 +121,7 @@ export function itProbes(
     const probeCase: ExternalCase = { scenario, variant, tool, version, counterpart, extra: options.client ?? {} };
     cases.push(probeCase);
     const says = counterpart ? ` (${counterpart.says})` : '';
-    it(`${toolTitle(name, expected, version, clientCommonName)}${says}`, function () {
-      if (!status.available) this.skip();
+    itNeeds(status.available ? undefined : status.reason, `${toolTitle(name, expected, version, clientCommonName)}${says}`, () => {
       if (probeCase.problem) throw new Error(probeCase.problem);
       if (!probeCase.outcome) throw new Error(`no outcome: ${tool} was not run for ${scenario.id} (${variant})`);
       const context = { scenarioId: scenario.id, version, clientCommonName };

@@ -91,7 +91,7 @@ export function itProbes(
   const needs = clientNeeds(client, recipeOf(material, fixed))
     .map((n) => n.feature)
     .filter((f) => !counterpart?.replaces.includes(f));
-  const lack = firstLack(EXTERNAL_PROBES[tool].lacks, needs, undefined as never);
+  const lack = firstLack(EXTERNAL_PROBES[tool].lacks, needs, undefined);
   if (lack !== undefined) {
     it(`${name}: pending — ${lack}`);
     return [];
@@ -141,53 +141,50 @@ function commonName(certPem: string): string | undefined {
 /**
  * Start every endpoint the cases need, build each case's client, run each installed tool over all of its cases at
  * once (bounded concurrency; one process per batch where the tool allows), and store the outcomes on the cases.
- * Returns the endpoints, for closing.
+ * The endpoints go into `endpoints`, owned by the caller, which closes them (closeAll) also when this never returns.
  */
-export async function probeAll(cases: ExternalCase[], concurrency = 4): Promise<Endpoint[]> {
-  const endpoints = new Map<string, Promise<Endpoint>>();
+export async function probeAll(cases: ExternalCase[], endpoints: Map<string, Promise<Endpoint>>, concurrency = 4): Promise<void> {
   const endpointFor = (probeCase: ExternalCase) => {
     const key = `${probeCase.scenario.id}:${probeCase.variant}`;
     let endpoint = endpoints.get(key);
     if (!endpoint) {
       endpoint = startEndpoint(probeCase.scenario, { fixed: probeCase.variant === 'fixed' });
+      endpoint.catch(() => undefined); // reported by the case's tests (problem)
       endpoints.set(key, endpoint);
     }
     return endpoint;
   };
-  const started: Endpoint[] = [];
-  try {
-    const clients = await Promise.all(
-      cases.map(async (probeCase) => {
-        let endpoint: Endpoint;
-        try {
-          endpoint = await endpointFor(probeCase);
-        } catch (error) {
-          // One server that does not start fails its own tests, not the whole file.
-          probeCase.problem = `the ${probeCase.variant} endpoint of ${probeCase.scenario.id} did not start: ${(error as Error).message}`;
-          return undefined;
-        }
-        if (!started.includes(endpoint)) started.push(endpoint);
-        return clientFor(probeCase, endpoint);
-      }),
-    );
-    await Promise.all(
-      EXTERNAL_PROBE_NAMES.filter((tool) => EXTERNAL_PROBES[tool].status().available).map(async (tool) => {
-        const runnable = cases.flatMap((probeCase, index) => {
-          const client = clients[index];
-          return probeCase.tool === tool && client ? [{ probeCase, client }] : [];
-        });
-        const outcomes = await EXTERNAL_PROBES[tool].probeMany(
-          runnable.map((r) => r.client),
-          concurrency,
-        );
-        runnable.forEach((r, index) => (r.probeCase.outcome = outcomes[index]));
-      }),
-    );
-  } catch (error) {
-    await Promise.all([...endpoints.values()].map(async (endpoint) => (await endpoint.catch(() => undefined))?.close()));
-    throw error;
-  }
-  return started;
+  const clients = await Promise.all(
+    cases.map(async (probeCase) => {
+      let endpoint: Endpoint;
+      try {
+        endpoint = await endpointFor(probeCase);
+      } catch (error) {
+        // One server that does not start fails its own tests, not the whole file.
+        probeCase.problem = `the ${probeCase.variant} endpoint of ${probeCase.scenario.id} did not start: ${(error as Error).message}`;
+        return undefined;
+      }
+      return clientFor(probeCase, endpoint);
+    }),
+  );
+  await Promise.all(
+    EXTERNAL_PROBE_NAMES.filter((tool) => EXTERNAL_PROBES[tool].status().available).map(async (tool) => {
+      const runnable = cases.flatMap((probeCase, index) => {
+        const client = clients[index];
+        return probeCase.tool === tool && client ? [{ probeCase, client }] : [];
+      });
+      const outcomes = await EXTERNAL_PROBES[tool].probeMany(
+        runnable.map((r) => r.client),
+        concurrency,
+      );
+      runnable.forEach((r, index) => (r.probeCase.outcome = outcomes[index]));
+    }),
+  );
+}
+
+/** Close every endpoint probeAll started, once each has finished starting. */
+export async function closeAll(endpoints: Map<string, Promise<Endpoint>>): Promise<void> {
+  await Promise.all([...endpoints.values()].map(async (endpoint) => (await endpoint.catch(() => undefined))?.close()));
 }
 
 /** The external client for one case, or undefined (with `problem` set) when the tool cannot reproduce it. */

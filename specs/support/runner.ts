@@ -158,8 +158,12 @@ export function useEndpoint(id: string, options: { fixed?: boolean; backend?: Se
       endpoint = await start.running;
     });
     after(async () => {
-      await endpoint?.close();
+      // Closes what the `before` started even when the hook timed out before its endpoint was listening.
       endpoint = undefined;
+      await start.running?.then(
+        (running) => running.close(),
+        () => undefined,
+      );
     });
   }
   const use = () => {
@@ -203,12 +207,15 @@ export function explain(outcome: Outcome | ServerEvent): string {
  * which carries the same three facts — its command line names the scenario's certificate file, its session dump the
  * negotiated protocol, and it prints the client certificate — so the page is read back into that line.
  */
-export function successLine(body: string | undefined, software: ServerSoftware): string | undefined {
+function successLine(body: string | undefined, software: ServerSoftware): string | undefined {
   if (body === undefined || software !== 'openssl') return body;
   return readStatusPage(body) ?? body;
 }
 
-/** Assert the exact failure: code, message and phase; for fetch, `TypeError: fetch failed` with them on `cause`. */
+/**
+ * Assert the exact failure: code, message and phase; for fetch, `TypeError: fetch failed` with them on `cause`, always in
+ * phase `request` — fetch hides its socket, so a phase a shared expectation declares speaks of the socket probes.
+ */
 export function expectFailure(outcome: Outcome, expected: Fails): void {
   const why = explain(outcome);
   expect(outcome.ok, why).to.equal(false);
@@ -235,7 +242,7 @@ export function expectResult(outcome: Outcome, result: NodeResult, endpoint: End
   const why = explain(outcome);
   const protocol = result.kind === 'ok' ? (result.over ?? version) : version;
   if (result.kind === 'http') {
-    const body = result.nginxPage !== undefined ? nginxErrorPage(result.status, result.nginxPage) : outcome.body;
+    const body = result.nginxPage !== undefined ? nginxErrorPage(result.status, result.nginxPage) : result.body;
     const seen = { ok: outcome.ok, phase: outcome.phase, status: outcome.status, protocol: outcome.protocol, body: outcome.body };
     // fetch hides its socket, so only the socket probes know the protocol.
     expect(seen, why).to.deep.equal({
@@ -266,7 +273,7 @@ export function expectResult(outcome: Outcome, result: NodeResult, endpoint: End
 }
 
 /** Assert what the server reports of the connection `outcome` made. */
-export function expectServerView(event: ServerEvent, sees: ServerSees, outcome: Outcome, version: SecureVersion | undefined): void {
+function expectServerView(event: ServerEvent, sees: ServerSees, outcome: Outcome, version: SecureVersion | undefined): void {
   const why = explain(event);
   if (sees.kind === 'secure') {
     const expected = {

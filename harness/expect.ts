@@ -27,7 +27,7 @@ function escape(text: string): string {
 }
 
 /** A pattern for a message that is not an exact text. */
-export function messagePattern(message: Exclude<Message, string>): RegExp {
+function messagePattern(message: Exclude<Message, string>): RegExp {
   if ('fingerprinted' in message) {
     return new RegExp(`^${message.fingerprinted.split('<fingerprint>').map(escape).join('(?:[0-9A-F]{2}:){31}[0-9A-F]{2}')}$`);
   }
@@ -85,13 +85,11 @@ export interface Fails {
   note?: string;
 }
 
-/** The handshake completed and the server answered with an HTTP error (nginx's 400 page for a refused certificate). */
-export interface Answers {
-  kind: 'http';
-  status: number;
-  /** The reason line of nginx's built-in error page (server_tokens off). */
-  nginxPage?: string;
-}
+/**
+ * The handshake completed and the server answered with an HTTP error: nginx's built-in page (its reason line, with
+ * server_tokens off) for a refused certificate, or the exact body another server writes itself.
+ */
+export type Answers = { kind: 'http'; status: number } & ({ nginxPage: string; body?: never } | { body: string; nginxPage?: never });
 
 export type NodeResult = Succeeds | Fails | Answers;
 
@@ -113,7 +111,7 @@ export interface Context {
   probe?: ProbeName;
 }
 
-export class DeclarationError extends Error {
+class DeclarationError extends Error {
   override name = 'DeclarationError';
 }
 
@@ -198,7 +196,7 @@ const HINTED_CODES: ReadonlySet<string> = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'UNABLE_TO_GET_ISSUER_CERT',
 ]);
-export const SYSTEM_CA_HINT = '; if the root CA is installed locally, try running Node.js with --use-system-ca';
+const SYSTEM_CA_HINT = '; if the root CA is installed locally, try running Node.js with --use-system-ca';
 
 /** A failed chain verification: Node's code for the OpenSSL error, its reason as the message (plus the hint where due). */
 export function verifyFails(code: string, reason: string): NodeExpect {

@@ -13,6 +13,7 @@ import {
   type NodeCase,
   type Scenario,
   type ServerBackendName,
+  type ServerSoftware,
   type Startup,
 } from '../harness/index.ts';
 import { probeTitle, summary, type NodeExpect } from '../harness/expect.ts';
@@ -113,18 +114,19 @@ function normalizedOutput(output: string): string[] {
     .filter((line) => line.trim() !== '' && !/^\[notice\]/.test(line));
 }
 
-function describeStart(seen: Startup): string {
+function describeStart(seen: Startup, server: ServerSoftware): string {
   if (seen.kind === 'throws') return `https.createServer throws ${seen.code}`;
   if (seen.kind === 'exits') return `exits at start-up: ${seen.output.join(' / ')}`;
-  return `starts, and tls.connect fails with ${summary(resolve(seen.failure, { runtime: RUNNING, server: 'openssl', version: 'TLSv1.3', probe: 'tls.connect' }), 'tls.connect')}`;
+  return `starts, and tls.connect fails with ${summary(resolve(seen.failure, { runtime: RUNNING, server, version: 'TLSv1.3', probe: 'tls.connect' }), 'tls.connect')}`;
 }
 
 describe('server differences: a server configured with key material it cannot use, on every backend', () => {
   for (const scenario of SCENARIOS.filter((s) => s.startup)) {
     describe(`${scenario.id}: ${scenario.title}`, () => {
       for (const backend of SERVER_BACKEND_NAMES) {
-        const seen = scenario.startup?.[SERVER_BACKENDS[backend].software] as Startup;
-        itOnBackend(backend, undefined, describeStart(seen), async () => {
+        const software = SERVER_BACKENDS[backend].software;
+        const seen = scenario.startup?.[software] as Startup;
+        itOnBackend(backend, undefined, describeStart(seen, software), async () => {
           const started = await startEndpoint(scenario, { backend: SERVER_BACKENDS[backend] }).then(
             (endpoint) => ({ endpoint }),
             (error: unknown) => ({ error }),
@@ -135,7 +137,7 @@ describe('server differences: a server configured with key material it cannot us
               if (seen.kind !== 'serves') return;
               const failure = resolve(seen.failure, {
                 runtime: RUNNING,
-                server: SERVER_BACKENDS[backend].software,
+                server: software,
                 version: 'TLSv1.3',
                 probe: 'tls.connect',
               });
@@ -148,6 +150,7 @@ describe('server differences: a server configured with key material it cannot us
             return;
           }
           const { error } = started;
+          if (seen.kind === 'serves') expect.fail(`${backend} did not start, but its declaration says it serves: ${String(error)}`);
           if (seen.kind === 'throws') {
             const { code, message } = error as Error & { code?: string };
             expect({ code, message }).to.deep.equal({ code: seen.code, message: seen.message });

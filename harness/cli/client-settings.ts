@@ -1,4 +1,4 @@
-import { clientNeeds, type ClientFeature, type Lacks } from '../features.ts';
+import { clientNeeds, type ClientFeature } from '../features.ts';
 import type { ScenarioMaterial } from '../scenario.ts';
 import type { Scenario } from '../scenario.ts';
 
@@ -6,18 +6,19 @@ import type { Scenario } from '../scenario.ts';
  * What a client given only a host, a port, a CA bundle, a timeout and an environment cannot be (the trytls stub
  * convention of `check`, and a user reading `serve`'s list): every other client feature a scenario's verdict needs.
  */
-export const STUB_LACKS: Lacks<ClientFeature, never> = {
-  'client-certificate': 'a stub gets only host, port and CA bundle',
-  crl: 'a stub gets only host, port and CA bundle',
-  'min-version': 'a stub gets only host, port and CA bundle',
-  'max-version': 'a stub gets only host, port and CA bundle',
-  ciphers: 'a stub gets only host, port and CA bundle',
-  alpn: 'a stub gets only host, port and CA bundle',
-  'min-dh-size': 'a stub gets only host, port and CA bundle',
-  'reject-unauthorized': 'a stub gets only host, port and CA bundle',
-  'identity-callback': 'a stub gets only host, port and CA bundle',
-  'partial-chain': 'a stub gets only host, port and CA bundle',
-};
+const STUB_LACKS: ReadonlySet<ClientFeature> = new Set<ClientFeature>([
+  'client-certificate',
+  'crl',
+  'min-version',
+  'max-version',
+  'ciphers',
+  'alpn',
+  'min-dh-size',
+  'reject-unauthorized',
+  'identity-callback',
+  'partial-chain',
+]);
+const STUB_GETS = 'a stub gets only host, port and CA bundle';
 
 /** The client settings the scenario's verdict assumes that a stub is not given, in words (empty: a stub can be graded). */
 export function settingsBeyondTrust(scenario: Scenario, material: ScenarioMaterial): string[] {
@@ -26,14 +27,14 @@ export function settingsBeyondTrust(scenario: Scenario, material: ScenarioMateri
     says: says as string,
   }));
   return [...clientNeeds(material.client, material.server), ...declared]
-    .filter((need) => STUB_LACKS[need.feature] !== undefined)
+    .filter((need) => STUB_LACKS.has(need.feature))
     .map((need) => need.says);
 }
 
 /** Why a stub's verdict on this scenario would not mean what the scenario's verdict means, or undefined. */
 export function stubCannotBeGraded(scenario: Scenario, material: ScenarioMaterial): string | undefined {
   const settings = settingsBeyondTrust(scenario, material);
-  if (settings.length > 0) return `${settings.join('; ')}: ${STUB_LACKS['client-certificate'] as string}`;
+  if (settings.length > 0) return `${settings.join('; ')}: ${STUB_GETS}`;
   // The host name as the stub gets it: whether the verdict holds depends on how the client spells it on the wire.
   return clientNeeds(material.client, material.server).find(
     (need) => need.feature === 'unicode-host' || need.feature === 'trailing-dot-sni',

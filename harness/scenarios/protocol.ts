@@ -273,11 +273,17 @@ export const protocolScenarios = [
       },
       {
         // With no ALPN the TLS handshake succeeds; http2.createSecureServer then gets HTTP/1.1 bytes and, with no
-        // 'unknownProtocol' listener, answers 'HTTP/1.0 403 Forbidden' and closes.
+        // 'unknownProtocol' listener, answers 'HTTP/1.0 403 Forbidden' with these words, and closes.
         title: 'a client that offers no ALPN completes the handshake, but meets an HTTP/2-only server',
         probes: ['tls.connect', 'https.request'],
         client: { ALPNProtocols: undefined },
-        expect: { kind: 'http', status: 403 },
+        expect: {
+          kind: 'http',
+          status: 403,
+          body:
+            'Missing ALPN Protocol, expected `h2` to be available.\nIf this is a HTTP request: The server was not ' +
+            'configured with the `allowHTTP1` option or a listener for the `unknownProtocol` event.\n',
+        },
       },
       {
         title: 'fetch with no ALPNProtocols in its options (undici chooses its own ALPN)',

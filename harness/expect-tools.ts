@@ -118,7 +118,7 @@ export function curl(exit: number, error: string): CurlFailure {
 }
 
 /** The error line s_client prints for every failed certificate check (with -verify_return_error). */
-export const S_CLIENT_VERIFY_FAILED = 'error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed';
+const S_CLIENT_VERIFY_FAILED = 'error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed';
 
 /**
  * s_client refusing the server's certificate: `verify error:num=N:reason` on stderr, the alert it sends, the
@@ -299,7 +299,7 @@ export const TOOLS_HANDSHAKE_FAILURE = {
 };
 
 /** OpenSSL 3.0's error for a peer that closed without close_notify. */
-export const UNEXPECTED_EOF = 'error:0A000126:SSL routines:ssl3_read_n:unexpected eof while reading';
+const UNEXPECTED_EOF = 'error:0A000126:SSL routines:ssl3_read_n:unexpected eof while reading';
 
 /**
  * A Node server that refuses a client certificate verifies it after the handshake and destroys the socket without

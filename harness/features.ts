@@ -115,7 +115,7 @@ export function serverNeeds(recipe: ServerRecipe): ServerFeature[] {
 // ---- What a client or server lacks ---------------------------------------------------------------------------------
 
 /** Why a client or server cannot do each feature it lacks; a function for a reason that names the recipe's values. */
-export type Lacks<F extends string, R = never> = Partial<Record<F, string | ((subject: R) => string)>>;
+export type Lacks<F extends string, R = undefined> = Partial<Record<F, string | ((subject: R) => string)>>;
 
 /** The first feature of `needed` that `lacks` names, as its reason; undefined when nothing is lacking. */
 export function firstLack<F extends string, R>(lacks: Lacks<F, R>, needed: readonly F[], subject: R): string | undefined {

@@ -42,7 +42,7 @@ export interface Outcome {
   body?: string;
 }
 
-export function summarize(error: unknown): ErrorSummary {
+function summarize(error: unknown): ErrorSummary {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     return { name: error.name, message: error.message, ...(typeof code === 'string' ? { code } : {}) };

@@ -39,7 +39,7 @@ function caseVersions(c: NodeCase): Array<SecureVersion | undefined> {
   return c.versions === 'negotiated' ? [undefined] : [...VERSIONS];
 }
 
-export function resolveCase(c: NodeCase, runtime: Runtime, server: ServerSoftware): ResolvedCase {
+function resolveCase(c: NodeCase, runtime: Runtime, server: ServerSoftware): ResolvedCase {
   const outcomes: ResolvedCase['outcomes'] = {};
   const views: NonNullable<ResolvedCase['server']> = {};
   for (const version of caseVersions(c)) {
@@ -65,8 +65,7 @@ function resolveTools(scenario: Scenario, runtime: Runtime, server: ServerSoftwa
         ? broken
         : (scenario.tools.fixed?.[key] ?? (broken === undefined ? undefined : brokenPerVersion ? perVersion(OK, OK) : OK));
     if (cell === undefined) continue;
-    const resolved = (version?: SecureVersion) =>
-      resolve<ToolResult<Failure>>(cell as never, { runtime, server, ...(version ? { version } : {}) });
+    const resolved = (version?: SecureVersion) => resolve<ToolResult<Failure>>(cell, { runtime, server, ...(version ? { version } : {}) });
     tools[tool] =
       typeof cell === 'object' && cell.kind === 'per-version'
         ? Object.fromEntries(VERSIONS.map((v) => [v, resolved(v)]))

@@ -158,7 +158,7 @@ function lackOf(scenario: Scenario, material: ScenarioMaterial, tool: ExternalPr
   const needs = clientNeeds(client)
     .map((n) => n.feature)
     .filter((f) => !counterpart?.replaces.includes(f));
-  return firstLack(EXTERNAL_PROBES[tool].lacks, needs, undefined as never);
+  return firstLack(EXTERNAL_PROBES[tool].lacks, needs, undefined);
 }
 
 /** The at-a-glance grid: per scenario, per client, ✓ or ✗ (and where it depends on the version or the Node line). */
@@ -296,9 +296,9 @@ export function renderCatalog(scenarios: readonly Scenario[], materials: Readonl
     `${scenarios.filter((s) => s.expect === 'reject').length} failure scenarios and ${scenarios.filter((s) => s.expect === 'accept').length} accept scenarios. ` +
       `Every outcome on this page is what the specs assert, resolved for the documented Node lines — ${lines} — and ` +
       '`npm run test:matrix` runs those specs on each of them. The other clients were observed with curl 7.88.1, ' +
-      "OpenSSL 3.0.19 and Python 3.11 (Debian 12). Outcomes are Node's `error.code` and message; fetch always rejects " +
-      'with `TypeError: fetch failed` and carries that error as its `cause`. OpenSSL error lines are shown by their ' +
-      'reason and alert number.',
+      "OpenSSL 3.0.19 and Python 3.11 (Debian 12). Outcomes are Node's `error.code` and message; fetch rejects with " +
+      '`TypeError: fetch failed` and carries that error as its `cause` (unless its own timeout fires first: then a ' +
+      '`TimeoutError`, with no cause). OpenSSL error lines are shown by their reason and alert number.',
     '',
     '## At a glance',
     '',

@@ -138,7 +138,7 @@ export interface CatalogFingerprint {
 }
 
 /** What diagnose's command line cannot give a client: its flags are the client settings it takes. */
-export const DIAGNOSE_LACKS: Lacks<ClientFeature, never> = {
+export const DIAGNOSE_LACKS: Lacks<ClientFeature> = {
   'identity-callback': 'its client checks the server identity with a function of its own',
   'reject-unauthorized': 'its client switches verification off (rejectUnauthorized: false)',
   environment: 'its client runs with a process environment of its own',
@@ -151,7 +151,7 @@ export function notReproducible(options: ClientOptions): string | undefined {
   return firstLack(
     DIAGNOSE_LACKS,
     needs.map((need) => need.feature),
-    undefined as never,
+    undefined,
   );
 }
 

@@ -267,8 +267,8 @@ export const clientCertificateScenarios = [
         server: secureConnection(false, { authorizationError: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', peer: 'mallory' }),
       },
       fixed('the server requires the certificate (rejectUnauthorized: true)', { expect: ok({ as: 'alice' }) }),
-      // Now a client without a certificate is refused, exactly as in missing-client-cert (nginx: its 400 page).
-      fixed('the server requires the certificate (rejectUnauthorized: true)', {
+      // Exactly as in missing-client-cert (nginx: its 400 page).
+      fixed('the server requires the certificate (rejectUnauthorized: true): a client without one is refused', {
         client: { cert: undefined, key: undefined },
         probes: ['tls.connect'],
         expect: CERTIFICATE_MISSING,

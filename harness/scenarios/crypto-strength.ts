@@ -32,7 +32,7 @@ const SECURITY_LEVEL_0 = 'DEFAULT@SECLEVEL=0';
 
 /**
  * OpenSSL security level 1 (80 bits), set on purpose by servers that serve 80-bit material (RSA-1024, DH-1024). Node's
- * default level differs by build — 1 on Node 20 and 22, 2 on Node 24+ (see specs/support/runtime.ts) — and at level 2
+ * default level differs by build — 1 on Node 20 and 22, 2 on Node 24.5+ (the securityLevel2 fact, harness/facts.ts) — and at level 2
  * a Node server refuses to load such a key or group at all. Setting the level explicitly makes the server serve the
  * same weak material on every Node, so the scenario is about what the *client* does with it.
  */
@@ -157,8 +157,8 @@ export const cryptoStrengthScenarios = [
       'or ffdhe2048, or `dhparam: "auto"`).',
     expect: 'reject',
     async setup(pki) {
-      // DHE suites authenticate with RSA; the key is about the DH group, so it is a sound 2048 bits. Its primes are
-      // searched on the thread pool (certs/rsa.ts, ~40 ms): the search starts before anything is awaited.
+      // DHE suites authenticate with RSA; the key is about the DH group, so it is a sound 2048 bits. It is generated on
+      // the thread pool (generateKeyPair, 100–200 ms): the generation starts before anything is awaited.
       const rsaKey = newKeyPair({ type: 'rsa', bits: 2048 });
       const intermediate = await pki.intermediateCa();
       const rsaLeaf = await localLeaf('localhost')

@@ -8,7 +8,7 @@ export { findExecutable } from '../../harness/servers/child.ts';
 import type { Io } from '../../harness/cli/io.ts';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
-export const BIN = join(REPO, 'bin/tls-harness.js');
+const BIN = join(REPO, 'bin/tls-harness.js');
 
 export interface CliRun {
   code: number;

@@ -9,7 +9,7 @@ import { probePythonMany, pythonStatus, pythonUnsupported } from './python.ts';
 export interface ExternalProbe {
   name: ExternalProbeName;
   /** The client features it has no option for, with why (a scenario whose client needs one is pending for it). */
-  lacks: Lacks<ClientFeature, never>;
+  lacks: Lacks<ClientFeature>;
   /** Whether the tool is installed here (checked once, synchronously). */
   status(): ToolStatus;
   /** Why the tool cannot reproduce this client's values (e.g. an ALPN list curl has no option for), or undefined. */
@@ -19,7 +19,7 @@ export interface ExternalProbe {
 }
 
 /** Options only Node has: no tool can be given them (a tool row may name its own counterpart instead). */
-const NODE_ONLY: Lacks<ClientFeature, never> = {
+const NODE_ONLY: Lacks<ClientFeature> = {
   'identity-callback': 'checkServerIdentity is a Node callback',
   'min-dh-size': 'minDHSize is a Node option',
   'partial-chain': 'allowPartialTrustChain is a Node option',

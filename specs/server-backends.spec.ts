@@ -1,4 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -188,17 +190,25 @@ describe('server backends: TLS_HARNESS_SERVER=node|openssl|nginx|container', () 
 
     itOnBackend(
       'container',
-      'a run with a failing spec and an endpoint it never closed leaves no container (close in after, docker rm at exit)',
+      'a run with a failing spec and an endpoint it never closed leaves no container and no temp dir (close in after, docker rm and rm at exit)',
       async function () {
         this.timeout(60_000);
-        const { code, stdout, stderr } = await mocha(['--reporter', 'json', 'specs/fixtures/container-cleanup.fixture.ts'], {
-          TLS_HARNESS_REQUIRE_TOOLS: '',
-        });
-        const pid = /^pid=(\d+)$/m.exec(stdout)?.[1];
-        expect(pid, stdout + stderr).to.be.a('string');
-        const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { stats: { passes: number; failures: number } };
-        expect({ code, passes: report.stats.passes, failures: report.stats.failures }).to.deep.equal({ code: 1, passes: 1, failures: 1 });
-        expect(await containerPids()).to.not.include(pid);
+        // The child's temp dirs go to a directory of its own, so what it leaves is told apart from this run's.
+        const tmp = await mkdtemp(join(tmpdir(), 'fixture-tmp-'));
+        try {
+          const { code, stdout, stderr } = await mocha(['--reporter', 'json', 'specs/fixtures/container-cleanup.fixture.ts'], {
+            TLS_HARNESS_REQUIRE_TOOLS: '',
+            TMPDIR: tmp,
+          });
+          const pid = /^pid=(\d+)$/m.exec(stdout)?.[1];
+          expect(pid, stdout + stderr).to.be.a('string');
+          const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { stats: { passes: number; failures: number } };
+          expect({ code, passes: report.stats.passes, failures: report.stats.failures }).to.deep.equal({ code: 1, passes: 1, failures: 1 });
+          expect(await containerPids()).to.not.include(pid);
+          expect((await readdir(tmp)).filter((name) => name.startsWith('tls-harness-'))).to.deep.equal([]);
+        } finally {
+          await rm(tmp, { recursive: true, force: true });
+        }
       },
     );
 

@@ -3,21 +3,11 @@ import type { ScenarioMaterial } from '../scenario.ts';
 import type { Scenario } from '../scenario.ts';
 
 /**
- * What a client given only a host, a port, a CA bundle, a timeout and an environment cannot be (the trytls stub
- * convention of `check`, and a user reading `serve`'s list): every other client feature a scenario's verdict needs.
+ * A stub (the trytls convention of `check`, and a user reading `serve`'s list) is given a host, a port, a CA bundle, a
+ * timeout and an environment. Every client feature is a setting it lacks, except its environment and the spelling of
+ * the host name, which stubCannotBeGraded judges on its own. A feature added later is lacked until said otherwise.
  */
-const STUB_LACKS: ReadonlySet<ClientFeature> = new Set<ClientFeature>([
-  'client-certificate',
-  'crl',
-  'min-version',
-  'max-version',
-  'ciphers',
-  'alpn',
-  'min-dh-size',
-  'reject-unauthorized',
-  'identity-callback',
-  'partial-chain',
-]);
+const NOT_A_MISSING_SETTING: ReadonlySet<ClientFeature> = new Set<ClientFeature>(['environment', 'unicode-host', 'trailing-dot-sni']);
 const STUB_GETS = 'a stub gets only host, port and CA bundle';
 
 /** The client settings the scenario's verdict assumes that a stub is not given, in words (empty: a stub can be graded). */
@@ -27,7 +17,7 @@ export function settingsBeyondTrust(scenario: Scenario, material: ScenarioMateri
     says: says as string,
   }));
   return [...clientNeeds(material.client, material.server), ...declared]
-    .filter((need) => STUB_LACKS.has(need.feature))
+    .filter((need) => !NOT_A_MISSING_SETTING.has(need.feature))
     .map((need) => need.says);
 }
 

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { writePemFiles } from '../../certs/pem-files.ts';
+import { nodeModuleArgs } from '../node-child.ts';
 import type { Outcome, ProbeName } from '../outcome.ts';
 import type { ClientOptions, Target } from './options.ts';
 
@@ -15,10 +14,7 @@ export interface ChildProbe {
 /** The environment a child gets: strings as they are, `{ pem }` values as the path of a private file holding them. */
 export type ChildEnvironment = NonNullable<ClientOptions['env']>;
 
-const CHILD_MAIN = fileURLToPath(new URL('./child-main.ts', import.meta.url));
 const CHILD_TIMEOUT_MS = 20_000;
-// tsx's loader ('tsx' resolves to dist/loader.mjs), by absolute URL so the child does not depend on its cwd.
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /**
  * Run probes in a fresh Node process (the same binary as this one) with extra environment variables.
@@ -52,7 +48,7 @@ export async function probeInChildWithStderr(
 
 function runChild(probes: ChildProbe[], env: Record<string, string>): Promise<{ outcomes: Outcome[]; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX_LOADER, CHILD_MAIN], {
+    const child = spawn(process.execPath, nodeModuleArgs(import.meta.url, './child-main'), {
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

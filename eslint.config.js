@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'docs/', 'scratch/', '.cache/'] },
+  { ignores: ['node_modules/', 'dist/', 'docs/', 'scratch/', '.cache/'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

@@ -1,7 +1,14 @@
 #!/usr/bin/env node
-// The CLI is TypeScript like the rest of the harness: load tsx's ESM hooks, then the real entry point.
-import { register } from 'tsx/esm/api';
+// In the installed package the CLI is built JavaScript (dist/). In a checkout of the repository, where the
+// TypeScript sources sit next to this file, it runs them through tsx's ESM hooks (a development dependency), so
+// that the CLI never runs a stale build.
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../harness/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const source = new URL('../harness/cli/main.ts', import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await (await import(source.href)).runCommandLine();
+} else {
+  await (await import('../dist/harness/cli/main.js')).runCommandLine();
+}

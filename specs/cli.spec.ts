@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
@@ -11,6 +12,23 @@ import { resolveScenario, type ResolvedCase } from '../harness/catalog/evaluate.
 const bin = fileURLToPath(new URL('../bin/tls-harness.js', import.meta.url));
 const binHelp = promisify(execFile)(process.execPath, [bin, '--help'], { timeout: 20_000 });
 binHelp.catch(() => undefined); // reported by the test that awaits it, also when --grep leaves that test out
+const binPipedToEarlyClose = readFirstByteOnly(['catalog', '--json']);
+
+/** Start the bin, read one byte of its stdout, close the pipe; resolves with its exit code and stderr. */
+function readFirstByteOnly(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => void (stderr += chunk));
+    child.stdout.once('data', () => child.stdout.destroy());
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}
 
 /** Run the CLI in-process and capture what it writes. */
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -103,6 +121,17 @@ describe('the tls-harness CLI', () => {
     const { code, err } = await cli('catalog', '--bogus');
     expect(code).to.equal(2);
     expect(err).to.equal("tls-harness: Unknown option '--bogus'\n");
+  });
+
+  it('--version and -v print the version in package.json and exit 0', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(await cli('--version')).to.deep.equal({ code: 0, out: `${version}\n`, err: '' });
+    expect(await cli('-v')).to.deep.equal({ code: 0, out: `${version}\n`, err: '' });
+  });
+
+  it('a reader that closes the pipe early (`catalog --json | head -c 1`) ends the bin quietly with status 141, as SIGPIPE would', async () => {
+    const { code, stderr } = await binPipedToEarlyClose;
+    expect({ code, stderr }).to.deep.equal({ code: 141, stderr: '' });
   });
 
   it('the installed bin runs: `tls-harness --help` prints the usage and exits 0', async () => {

@@ -2,8 +2,9 @@ import { catalogCommand } from './catalog.ts';
 import { checkCommand } from './check.ts';
 import { diagnoseCommand } from './diagnose.ts';
 import { USAGE_EXIT_CODE as USAGE_ERROR, UsageError } from './errors.ts';
-import { processIo, type Io } from './io.ts';
+import { exitQuietlyOnClosedPipe, processIo, type Io } from './io.ts';
 import { serveCommand } from './serve.ts';
+import { packageVersion } from './version.ts';
 
 const HELP = `tls-harness — local TLS endpoints broken on purpose, and what Node's clients say about them
 
@@ -20,7 +21,8 @@ Commands:
               cause and fix and the certificate chain the server sent
 
 Options:
-  -h, --help  show help (also: tls-harness <command> --help)
+  -h, --help     show help (also: tls-harness <command> --help)
+  -v, --version  print the version of tls-harness
 
 Bad input (an unknown scenario, an unreadable file, a port in use, a missing command, an unreachable host) is one
 line on stderr and exit code 2.
@@ -32,12 +34,22 @@ export interface CommandContext {
   signal?: AbortSignal;
 }
 
+/** The command line (bin/tls-harness.js): main() with the process's arguments and streams; sets the exit code. */
+export async function runCommandLine(): Promise<void> {
+  exitQuietlyOnClosedPipe();
+  process.exitCode = await main(process.argv.slice(2));
+}
+
 /** Run the CLI with `argv` (without node and script); returns the exit code. */
 export async function main(argv: string[], io: Io = processIo, context: CommandContext = {}): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     io.out(HELP);
     return command === undefined ? USAGE_ERROR : 0;
+  }
+  if (command === '--version' || command === '-v') {
+    io.out(`${packageVersion()}\n`);
+    return 0;
   }
   if (io === processIo && ['serve', 'check', 'diagnose'].includes(command)) muteWeakDhWarning();
   try {

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,12 +13,14 @@ import { SCENARIOS, probeTlsConnect, scenarioMaterial } from '../harness/index.t
 import { itNeeds } from './support/runner.ts';
 import {
   activeResources,
+  BIN,
   cli,
   expectNothingLeft,
   findExecutable,
   harnessTempDirs,
   runBin,
   startBin,
+  startCommand,
   type BinProcess,
   type CliRun,
 } from './support/cli.ts';
@@ -29,6 +32,7 @@ interface Ready {
   ready: true;
   index: string;
   dir: string;
+  pid: number;
 }
 
 function parseJsonLines(out: string): { entries: ServeEntry[]; ready: Ready } {
@@ -117,10 +121,11 @@ describe('tls-harness serve: an offline badssl.com on 127.0.0.1', function () {
   });
 
   describe('`tls-harness serve --json`, run as a process', () => {
-    it('prints one JSON line per scenario, in catalog order, then {"ready":true} with the index URL and the PEM directory', () => {
+    it('prints one JSON line per scenario, in catalog order, then {"ready":true} with the index URL, the PEM directory and its pid', () => {
       const { entries, ready } = get();
       expect(entries.map((e) => e.id)).to.deep.equal(SCENARIOS.map((s) => s.id));
-      expect(Object.keys(ready)).to.deep.equal(['ready', 'index', 'dir']);
+      expect(Object.keys(ready)).to.deep.equal(['ready', 'index', 'dir', 'pid']);
+      expect(ready.pid).to.equal(full?.child.pid);
       expect(ready.ready).to.equal(true);
       expect(ready.index).to.match(/^http:\/\/127\.0\.0\.1:\d+\/$/);
       // A private temp dir (mkdtemp: mode 0700), removed on stop (the SIGTERM test below).
@@ -288,3 +293,48 @@ describe('tls-harness serve: an offline badssl.com on 127.0.0.1', function () {
     expect(out).to.include('"clientCertFile"?').and.include('{ "ready": true }').and.include('Examples:');
   });
 });
+
+describe('`npx tls-harness serve --json &` stopped the way a CI script stops it: `kill $!`', function () {
+  // npx runs the bin through `sh -c`; a SIGTERM to npx is not passed on. serve watches its parent instead: when the
+  // process that started it is gone, it stops as it would on SIGTERM. The project holds nothing but the bin, linked.
+  let project: string | undefined;
+  let npx: BinProcess | undefined;
+  let servePid: number | undefined;
+  before(async () => {
+    project = await mkdtemp(join(tmpdir(), 'tls-harness-npx-'));
+    await writeFile(join(project, 'package.json'), '{ "name": "npx-consumer", "private": true }\n');
+    await mkdir(join(project, 'node_modules', '.bin'), { recursive: true });
+    await symlink(BIN, join(project, 'node_modules', '.bin', 'tls-harness'));
+  });
+  after(async () => {
+    npx?.stop();
+    if (servePid !== undefined && isRunning(servePid)) process.kill(servePid, 'SIGKILL');
+    if (project) await rm(project, { recursive: true, force: true });
+  });
+
+  it('SIGTERM to the npx process alone: serve exits within 2 s, its ports refuse connections and its PEM directory is gone', async function () {
+    this.timeout(40_000);
+    npx = startCommand('npx', ['--no', 'tls-harness', 'serve', 'expired-leaf', '--json'], project as string);
+    await npx.waitFor('"ready":true', 35_000);
+    const { entries, ready } = parseJsonLines(npx.stdout());
+    servePid = ready.pid;
+    expect(servePid).to.not.equal(npx.child.pid);
+    const npxExited = new Promise((resolve) => npx?.child.once('exit', resolve));
+    npx.child.kill('SIGTERM');
+    await npxExited;
+    const sent = performance.now();
+    while (isRunning(servePid) && performance.now() - sent < 2000) await delay(50);
+    expect({ running: isRunning(servePid), dirLeft: existsSync(ready.dir) }).to.deep.equal({ running: false, dirLeft: false });
+    const outcome = await probeTlsConnect({ host: '127.0.0.1', port: entries[0]?.port as number }, {});
+    expect(outcome.code).to.equal('ECONNREFUSED');
+  });
+});
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -64,9 +64,9 @@ export async function readPem(path: string, what: string, label = 'CERTIFICATE')
   return text;
 }
 
-/** A stop request: SIGINT or SIGTERM to the process, or an AbortSignal (tests). */
+/** A stop request: SIGINT or SIGTERM to the process, its parent exiting, or an AbortSignal (tests). */
 export interface StopWatch {
-  /** Resolves with the signal's name (`SIGINT`, `SIGTERM` or `abort`) when a stop is requested. */
+  /** Resolves with what asked for the stop (`SIGINT`, `SIGTERM`, `parent exited` or `abort`). */
   stopped: Promise<string>;
   /** Remove the handlers again (a second Ctrl-C then kills the process as usual). Safe to call twice. */
   dispose(): void;
@@ -74,7 +74,8 @@ export interface StopWatch {
 
 /**
  * Watch for a stop request. With `signal`, only the signal counts and the process's own handlers are left alone
- * (an in-process run in a test); without it, SIGINT and SIGTERM are caught until `dispose()`.
+ * (an in-process run in a test); without it, SIGINT and SIGTERM are caught, and the parent process watched, until
+ * `dispose()`.
  */
 export function watchForStop(signal?: AbortSignal): StopWatch {
   let resolveStopped: (name: string) => void = () => {};
@@ -89,14 +90,35 @@ export function watchForStop(signal?: AbortSignal): StopWatch {
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
   }
+  const orphaned = signal ? undefined : watchParent(() => resolveStopped('parent exited'));
   return {
     stopped,
     dispose: () => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       signal?.removeEventListener('abort', onAbort);
+      clearInterval(orphaned);
     },
   };
+}
+
+const PARENT_POLL_MS = 500;
+
+/**
+ * Call `onExit` once the process that started this one is gone. A background server must not outlive what started
+ * it: `npx tls-harness serve &` then `kill $!` signals npx, whose shell does not pass SIGTERM on, and the server
+ * would keep its ports and temp dir with init as its parent. Node has no parent-death signal, so poll the parent's
+ * pid, which changes when the process is re-parented (to 1, or to a subreaper). The timer is unref'd: it never keeps
+ * the process alive by itself.
+ */
+function watchParent(onExit: () => void): NodeJS.Timeout {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    onExit();
+  }, PARENT_POLL_MS);
+  return timer.unref();
 }
 
 /** Lay out rows as columns separated by two spaces; the last column is not padded. */

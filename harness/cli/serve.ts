@@ -10,11 +10,11 @@ import type { CommandContext } from './main.ts';
 
 export const SERVE_HELP = `Usage: tls-harness serve [ids…] [--json] [--out DIR] [--port N]
 
-Serve every scenario (or the named ones) on 127.0.0.1 until Ctrl-C (SIGINT) or SIGTERM: an offline badssl.com
-whose certificates are minted at start-up and never expire. Each endpoint gets an ephemeral port; the clients'
-PEM files (CA bundle, client certificate and key, CRLs) are written to DIR as <id>.ca.pem, <id>.client-cert.pem,
-<id>.client-key.pem and <id>.crl.pem. An index page on --port lists every endpoint, linked, with what a strict
-client must do.
+Serve every scenario (or the named ones) on 127.0.0.1 until Ctrl-C (SIGINT), SIGTERM, or the exit of the process
+that started it (a script, npx): an offline badssl.com whose certificates are minted at start-up and never expire.
+Each endpoint gets an ephemeral port; the clients' PEM files (CA bundle, client certificate and key, CRLs) are
+written to DIR as <id>.ca.pem, <id>.client-cert.pem, <id>.client-key.pem and <id>.crl.pem. An index page on --port
+lists every endpoint, linked, with what a strict client must do.
 
 Options:
   --json        one JSON object per endpoint and line:
@@ -23,7 +23,8 @@ Options:
                 "expect" is what a strict client must do (accept / reject); "servername" null means connect by IP
                 (no SNI); "caFile" null means the scenario's client uses the system's default trust store;
                 "clientSettings" lists what else the verdict assumes (CRLs, pinned TLS versions…). A scenario whose
-                server cannot start has "error" instead of host and port. Then one line { "ready": true }.
+                server cannot start has "error" instead of host and port. Then one line
+                { "ready": true, "index", "dir", "pid" }: the index page, the PEM directory and this process's pid.
   --out DIR     write the PEM files to DIR (created if needed, kept on exit); default: a private temp dir,
                 removed on exit
   --port N      port of the index page (plain HTTP on 127.0.0.1); default: a free port, printed
@@ -75,7 +76,7 @@ export async function serveCommand(argv: string[], io: Io, context: CommandConte
     });
     if (values.json) {
       io.out(entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
-      io.out(`${JSON.stringify({ ready: true, index: index.url, dir: fleet.dir })}\n`);
+      io.out(`${JSON.stringify({ ready: true, index: index.url, dir: fleet.dir, pid: process.pid })}\n`);
     } else {
       io.out(humanTable(entries, index.url, fleet.dir));
     }

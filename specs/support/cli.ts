@@ -8,7 +8,7 @@ export { findExecutable } from '../../harness/servers/child.ts';
 import type { Io } from '../../harness/cli/io.ts';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(REPO, 'bin/tls-harness.js');
+export const BIN = join(REPO, 'bin/tls-harness.js');
 
 export interface CliRun {
   code: number;
@@ -48,7 +48,12 @@ export interface BinProcess {
 
 /** Start `node bin/tls-harness.js …args` in a process group of its own. */
 export function startBin(args: string[]): BinProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, cwd: REPO });
+  return startCommand(process.execPath, [BIN, ...args], REPO);
+}
+
+/** Start `command …args` in `cwd`, in a process group of its own. */
+export function startCommand(command: string, args: string[], cwd: string): BinProcess {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, cwd });
   let stdout = '';
   let stderr = '';
   const watchers = new Set<() => void>();

@@ -5,6 +5,14 @@
  *   import { resolveScenario, RUNNING } from 'tls-harness/catalog';
  *   const { cases } = resolveScenario(SCENARIOS[0], RUNNING); // what each Node client does on this Node
  */
-export { resolveScenario, lineDifferences, VERSIONS, TOOL_NAMES, type ResolvedCase, type ResolvedScenario, type LineDifference } from './evaluate.ts';
+export {
+  resolveScenario,
+  lineDifferences,
+  VERSIONS,
+  TOOL_NAMES,
+  type ResolvedCase,
+  type ResolvedScenario,
+  type LineDifference,
+} from './evaluate.ts';
 export { renderCatalog } from './render.ts';
 export { FACTS, FACT_NAMES, NODE_LINES, RUNNING, factsOf, holds, lineOf, type FactName, type Runtime } from '../facts.ts';

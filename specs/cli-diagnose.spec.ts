@@ -3,7 +3,20 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { SCENARIOS, startEndpoint, type ClientOptions, type Endpoint, type Scenario } from '../harness/index.ts';
+import { createServer as createTlsServer } from 'node:tls';
+import { certificate, type Credential } from '../certs/index.ts';
+import { resolveScenario } from '../harness/catalog/evaluate.ts';
+import { SNI_UNSEEN } from '../harness/cli/fingerprint.ts';
+import {
+  RUNNING,
+  SCENARIOS,
+  startEndpoint,
+  type ClientOptions,
+  type Endpoint,
+  type NodeResult,
+  type ProbeName,
+  type Scenario,
+} from '../harness/index.ts';
 import { activeResources, cli, expectNothingLeft, harnessTempDirs, muteWeakDhWarnings, runBin, type CliRun } from './support/cli.ts';
 
 // `tls-harness diagnose <url | host:port>` connects with Node, names the catalog entry that matches what it saw, and
@@ -59,16 +72,44 @@ async function diagnoseArgs(endpoint: Endpoint, dir: string): Promise<string[]> 
   return args;
 }
 
+interface ClientReport {
+  ok: boolean;
+  code?: string;
+  errorName?: string;
+  message?: string;
+  cause?: { code?: string; message: string };
+  status?: number;
+}
+
 interface Report {
   result: string;
   outcome: { ok: boolean; code?: string };
-  match: { kind: 'one' | 'ambiguous' | 'none'; tier: string; entries: Array<{ id: string; cause: string; fix: string }> };
+  clients: Record<'tls.connect' | 'https.request' | 'fetch', ClientReport>;
+  agree: boolean;
+  match: {
+    kind: 'one' | 'ambiguous' | 'none';
+    tier: string;
+    entries: Array<{ id: string; cause: string; fix: string }>;
+    alsoLikely: Array<{ id: string; why: string }>;
+  };
   chain: { source: string; certificates: Array<Record<string, unknown>> };
+}
+
+/** What a client's report comes to: `ok`, or the code of its error (fetch's is on its cause). */
+function verdict(client: ClientReport): string {
+  return client.ok ? 'ok' : (client.cause?.code ?? client.code ?? client.errorName ?? 'error');
+}
+
+/** What the declaration says a Node client comes to, resolved for this Node. */
+function declaredVerdict(result: NodeResult | undefined): string {
+  if (result === undefined) throw new Error('no declared outcome');
+  return result.kind === 'fails' ? (result.code ?? result.unwrapped ?? 'error') : 'ok';
 }
 
 describe('tls-harness diagnose: which catalog entry is this endpoint?', function () {
   muteWeakDhWarnings();
-  const reports = new Map<string, Report | CliRun>();
+  const runs = new Map<string, CliRun>();
+  const reportOf = (id: string): Report => JSON.parse((runs.get(id) as CliRun).out) as Report;
   let dir = '';
   let binRun: Promise<CliRun> | undefined;
   let wrongHost: Endpoint | undefined;
@@ -90,8 +131,7 @@ describe('tls-harness diagnose: which catalog entry is this endpoint?', function
         const scenario = queue[next++] as Scenario;
         const endpoint = await startEndpoint(scenario);
         try {
-          const run = await cli(await diagnoseArgs(endpoint, dir));
-          reports.set(scenario.id, run.code === 0 ? (JSON.parse(run.out) as Report) : run);
+          runs.set(scenario.id, await cli(await diagnoseArgs(endpoint, dir)));
         } finally {
           await endpoint.close();
         }
@@ -115,8 +155,9 @@ describe('tls-harness diagnose: which catalog entry is this endpoint?', function
         title += ' — its client cannot be reproduced from the command line, so its server is what is diagnosed';
       else if (group) title += ` — ${group.why}`;
       it(title, () => {
-        const report = reports.get(scenario.id) as Report;
-        expect(report, JSON.stringify(report)).to.have.property('match');
+        const run = runs.get(scenario.id) as CliRun;
+        expect(run.err).to.equal('');
+        const report = JSON.parse(run.out) as Report;
         expect(report.match.kind).to.equal(names.length === 1 ? 'one' : 'ambiguous');
         expect(
           report.match.entries.map((e) => e.id),
@@ -140,7 +181,7 @@ describe('tls-harness diagnose: which catalog entry is this endpoint?', function
   });
 
   it('--json: the outcome, the entry with cause and fix, and the chain as sent (subject, issuer, validity, SANs, key, signature per certificate)', () => {
-    const report = reports.get('expired-leaf') as Report;
+    const report = reportOf('expired-leaf');
     const [entry] = report.match.entries;
     const expired = SCENARIOS.find((s) => s.id === 'expired-leaf') as Scenario;
     expect(report.outcome).to.include({ ok: false, code: 'CERT_HAS_EXPIRED' });
@@ -178,14 +219,113 @@ describe('tls-harness diagnose: which catalog entry is this endpoint?', function
     ]);
   });
 
+  it('exit code 0 when all three clients connect and verify (healthy), 1 when one fails (expired-leaf): every run is one or the other', () => {
+    expect([runs.get('healthy')?.code, runs.get('expired-leaf')?.code]).to.deep.equal([0, 1]);
+    for (const [id, run] of runs) {
+      const report = JSON.parse(run.out) as Report;
+      expect(run.code, id).to.equal(Object.values(report.clients).every((c) => c.ok) ? 0 : 1);
+    }
+  });
+
+  it('reports https.request and fetch next to tls.connect: expired-leaf fails the same way in all three', () => {
+    const report = reportOf('expired-leaf');
+    expect({ agree: report.agree, verdicts: Object.values(report.clients).map(verdict) }).to.deep.equal({
+      agree: true,
+      verdicts: ['CERT_HAS_EXPIRED', 'CERT_HAS_EXPIRED', 'CERT_HAS_EXPIRED'],
+    });
+    expect(report.clients.fetch).to.deep.include({ errorName: 'TypeError', message: 'fetch failed' });
+  });
+
+  it('says where the clients differ: an HTTP/2-only server to clients that offer no ALPN, as alpn-mismatch declares each client', async () => {
+    const endpoint = await startEndpoint('alpn-mismatch');
+    try {
+      const args = ['diagnose', `127.0.0.1:${endpoint.port}`, '--servername', 'localhost', '--ca', join(dir, 'bin.ca.pem'), '--json'];
+      const run = await cli(args);
+      const report = JSON.parse(run.out) as Report;
+      const cases = resolveScenario(endpoint.scenario, RUNNING).cases;
+      // The cases that take ALPNProtocols away; diagnose negotiates, which is TLS 1.3 here.
+      const noAlpn = (probe: ProbeName) =>
+        cases.find((c) => !c.fixed && c.client.includes('ALPNProtocols') && c.outcomes['TLSv1.3']?.[probe])?.outcomes['TLSv1.3']?.[probe];
+      const declared = (['tls.connect', 'https.request', 'fetch'] as const).map((probe) => declaredVerdict(noAlpn(probe)));
+      expect(Object.values(report.clients).map(verdict)).to.deep.equal(declared);
+      expect({ agree: report.agree, code: run.code }).to.deep.equal({
+        agree: new Set(declared).size === 1,
+        code: declared.every((v) => v === 'ok') ? 0 : 1,
+      });
+      expect(report.clients['tls.connect'].status).to.equal(403);
+    } finally {
+      await endpoint.close();
+    }
+  });
+
+  describe('a server built outside the catalog: one certificate, for another host name, signed by a root given with --ca', () => {
+    // Built with the certificate builder and served by a bare tls.createServer: nothing of the catalog's endpoints.
+    let root: Credential | undefined;
+    const serve = async (leaf: Credential): Promise<Report & { code: number }> => {
+      const server = createTlsServer({ cert: leaf.certPem, key: leaf.keyPem }, (socket) => socket.end('HTTP/1.1 200 OK\r\n\r\n'));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const ca = join(dir, 'outside.ca.pem');
+        await writeFile(ca, (root as Credential).certPem);
+        const { port } = server.address() as { port: number };
+        const run = await cli(['diagnose', `https://localhost:${port}/`, '--ca', ca, '--json']);
+        return { ...(JSON.parse(run.out) as Report), code: run.code };
+      } finally {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    };
+    before(async () => {
+      root = await certificate('Outside Root').ca().build();
+    });
+
+    it('SANs DNS:other.example only: names wrong-host, nothing else as likely, exit code 1', async () => {
+      const leaf = await certificate('other.example')
+        .serverAuth()
+        .dns('other.example')
+        .issuedBy(root as Credential)
+        .build();
+      const report = await serve(leaf);
+      expect({
+        code: report.code,
+        tier: report.match.tier,
+        entries: report.match.entries.map((e) => e.id),
+        also: report.match.alsoLikely,
+      }).to.deep.equal({
+        code: 1,
+        tier: 'code',
+        entries: ['wrong-host'],
+        also: [],
+      });
+    });
+
+    it('SANs DNS:other.example and IP:127.0.0.1 (as the default certificate of wrong-servername has): names wrong-host first, wrong-servername as equally likely, with why', async () => {
+      const leaf = await certificate('other.example')
+        .serverAuth()
+        .dns('other.example')
+        .ip('127.0.0.1')
+        .issuedBy(root as Credential)
+        .build();
+      const report = await serve(leaf);
+      expect({ entries: report.match.entries.map((e) => e.id), also: report.match.alsoLikely.map((e) => [e.id, e.why]) }).to.deep.equal({
+        entries: ['wrong-host'],
+        also: [['wrong-servername', SNI_UNSEEN]],
+      });
+    });
+  });
+
   it('the bin, in a process of its own with its own PKI, names wrong-host and prints its cause, fix and chain', async () => {
     const run = (await binRun) as CliRun;
     const wrong = SCENARIOS.find((s) => s.id === 'wrong-host') as Scenario;
-    expect({ code: run.code, err: run.err }).to.deep.equal({ code: 0, err: '' });
+    expect({ code: run.code, err: run.err }).to.deep.equal({ code: 1, err: '' });
     const lines = run.out.split('\n');
-    expect(lines.slice(0, 6)).to.deep.equal([
+    const altnames =
+      "ERR_TLS_CERT_ALTNAME_INVALID: Hostname/IP does not match certificate's altnames: Host: localhost. is not in the cert's altnames: DNS:wrong.host.example";
+    expect(lines.slice(0, 9)).to.deep.equal([
       `127.0.0.1:${wrongHost?.port} (servername localhost) — Node ${process.version}, OpenSSL ${process.versions.openssl}`,
-      "tls.connect: ERR_TLS_CERT_ALTNAME_INVALID: Hostname/IP does not match certificate's altnames: Host: localhost. is not in the cert's altnames: DNS:wrong.host.example (handshake)",
+      `tls.connect: ${altnames} (handshake)`,
+      `https.request: ${altnames} (handshake)`,
+      `fetch: TypeError fetch failed ← ${altnames} (request)`,
+      'The three clients agree.',
       '',
       `Matches wrong-host (hostname) — ${wrong.title}`,
       '  A strict client must reject this, and Node did.',

@@ -6,16 +6,18 @@ import { parseCount, parseSeconds, readPem } from './args.ts';
 import { pemBlocks } from '../../certs/index.ts';
 import type { CertificateInfo } from './chain.ts';
 import { UsageError } from './errors.ts';
-import { catalogFingerprints, match, observe, type DiagnoseSettings, type Match, type Observation } from './fingerprint.ts';
+import { catalogFingerprints, match, observe, resultKey, type DiagnoseSettings, type Match, type Observation } from './fingerprint.ts';
+import type { Outcome, ProbeName } from '../outcome.ts';
 import type { Io } from './io.ts';
 
 export const DIAGNOSE_HELP = `Usage: tls-harness diagnose <url | host:port> [--ca FILE] [--servername NAME] [options]
 
-Connect to a TLS server with Node (tls.connect, verifying, one HTTP request), name the catalog entry that matches
-what Node sees, and print its cause and fix, and the certificate chain the server sent: subject, issuer,
-validity, SANs, key and signature algorithm per certificate. To compare, diagnose starts every catalog endpoint
-in-process on 127.0.0.1 and observes each the same way (about a second). Where several entries look the same
-from the client's side, it says so and names them all.
+Connect to a TLS server with Node's three clients (tls.connect, https.request and fetch; verifying, one HTTP
+request each), say where they differ, name the catalog entry that matches what tls.connect sees, and print its
+cause and fix, and the certificate chain the server sent: subject, issuer, validity, SANs, key and signature
+algorithm per certificate. To compare, diagnose starts every catalog endpoint in-process on 127.0.0.1 and observes
+each the same way (about a second). Where several entries look the same from the client's side, it says so and
+names them all.
 
 Give it the settings your client has, so that it sees what your client sees:
   --ca FILE            PEM bundle of the CAs to trust instead of Node's default store
@@ -30,10 +32,12 @@ Give it the settings your client has, so that it sees what your client sees:
   --min-dh-size BITS   smallest DHE group the client accepts (Node's default: 1024)
 Other options:
   --timeout S          seconds to wait for each connection; default 5
-  --json               one JSON object: { target, node, outcome, result, match, chain, server }
+  --json               one JSON object: { target, node, outcome, result, clients, agree, match, chain, server }
+                       (outcome and result: tls.connect's; clients: each client's outcome)
   -h, --help           show this help
 
-Exit code 0 when diagnose ran, whatever it found; 2 for bad input and an unreachable host.
+Exit code: 0 when all three clients connect and verify; 1 when any of them fails (the report says which and why);
+2 for bad input and an unreachable host.
 
 Examples:
   tls-harness diagnose https://localhost:8443/ --ca ca.pem
@@ -96,7 +100,7 @@ export async function diagnoseCommand(argv: string[], io: Io): Promise<number> {
   if (values['min-dh-size'] !== undefined) settings.minDHSize = parseCount(values['min-dh-size'], '--min-dh-size');
   const timeoutMs = (values.timeout === undefined ? 5 : parseSeconds(values.timeout, '--timeout')) * 1000;
 
-  const observation = await observe(target, settings, timeoutMs);
+  const observation = await observe(target, settings, timeoutMs, { otherClients: true });
   const { outcome } = observation;
   if (!outcome.ok && outcome.localPort === undefined && UNREACHABLE.has(outcome.code ?? '')) {
     const why = outcome.code === 'PROBE_TIMEOUT' ? `no TCP connection within ${timeoutMs / 1000} s` : outcome.code;
@@ -105,7 +109,24 @@ export async function diagnoseCommand(argv: string[], io: Io): Promise<number> {
   const found = match(observation, await catalogFingerprints());
   if (values.json) io.out(`${JSON.stringify(report(observation, found), null, 2)}\n`);
   else io.out(text(observation, found));
-  return 0;
+  return clientsOf(observation).every(([, o]) => o.ok) ? 0 : 1;
+}
+
+/** The three clients' outcomes, tls.connect first. */
+function clientsOf(observation: Observation): Array<[ProbeName, Outcome]> {
+  const others = observation.otherClients;
+  return [['tls.connect', observation.outcome], ...(others ? (Object.entries(others) as Array<[ProbeName, Outcome]>) : [])];
+}
+
+/** What a client's outcome comes to: `ok`, or the error code that says why (fetch's is on its cause). */
+function verdictOf(outcome: Outcome): string {
+  if (outcome.ok) return 'ok';
+  if (outcome.probe === 'fetch' && outcome.cause) return outcome.cause.code ?? outcome.cause.name;
+  return outcome.code ?? outcome.errorName ?? 'error';
+}
+
+function clientsAgree(observation: Observation): boolean {
+  return new Set(clientsOf(observation).map(([, o]) => verdictOf(o))).size === 1;
 }
 
 /** `https://host[:port]/…`, `host:port`, `[v6]:port` or a bare host (port 443). */
@@ -141,6 +162,19 @@ function entry(scenario: Scenario) {
   return { id, family, title, expect, cause, fix };
 }
 
+function clientReport(outcome: Outcome) {
+  return {
+    ok: outcome.ok,
+    phase: outcome.phase,
+    ...(outcome.code !== undefined ? { code: outcome.code } : {}),
+    ...(outcome.errorName !== undefined && outcome.probe === 'fetch' ? { errorName: outcome.errorName } : {}),
+    ...(outcome.message !== undefined ? { message: outcome.message } : {}),
+    ...(outcome.cause !== undefined ? { cause: outcome.cause } : {}),
+    ...(outcome.protocol !== undefined ? { protocol: outcome.protocol } : {}),
+    ...(outcome.status !== undefined ? { status: outcome.status } : {}),
+  };
+}
+
 function report(observation: Observation, found: Match) {
   const { outcome } = observation;
   return {
@@ -155,11 +189,14 @@ function report(observation: Observation, found: Match) {
       ...(outcome.status !== undefined ? { status: outcome.status } : {}),
     },
     result: observation.result,
+    clients: Object.fromEntries(clientsOf(observation).map(([name, o]) => [name, clientReport(o)])),
+    agree: clientsAgree(observation),
     match: {
       kind: found.best.length === 1 ? 'one' : found.best.length > 1 ? 'ambiguous' : 'none',
       tier: found.tier,
       score: found.score,
       entries: found.best.map(entry),
+      alsoLikely: found.alsoLikely.map(({ scenario, why }) => ({ ...entry(scenario), why })),
     },
     chain: {
       source: observation.capture.source,
@@ -185,8 +222,11 @@ function text(observation: Observation, found: Match): string {
   const lines: string[] = [];
   const name = settings.servername === undefined ? 'no SNI' : `servername ${settings.servername}`;
   lines.push(`${formatTarget(observation.target)} (${name}) — Node ${process.version}, OpenSSL ${process.versions.openssl}`);
-  if (outcome.ok) lines.push(`tls.connect: connected over ${outcome.protocol ?? 'TLS'}, HTTP ${outcome.status ?? '?'}`);
-  else lines.push(`tls.connect: ${observation.result}${outcome.phase === 'after-secureConnect' ? '' : ` (${outcome.phase})`}`);
+  for (const [name, client] of clientsOf(observation)) lines.push(`${name}: ${clientText(client)}`);
+  if (observation.otherClients) {
+    const verdicts = clientsOf(observation).map(([name, o]) => `${name} ${verdictOf(o)}`);
+    lines.push(clientsAgree(observation) ? 'The three clients agree.' : `The clients differ: ${verdicts.join('; ')}.`);
+  }
   lines.push('');
   const [only] = found.best;
   if (found.best.length === 0) {
@@ -207,9 +247,20 @@ function text(observation: Observation, found: Match): string {
       lines.push(`    Fix: ${scenario.fix}`);
     }
   }
+  for (const { scenario, why } of found.alsoLikely) {
+    lines.push(`Equally likely: ${scenario.id} (${scenario.family}) — ${scenario.title}`);
+    lines.push(`  Why diagnose cannot tell: ${why}.`);
+    lines.push(`  Fix:   ${scenario.fix}`);
+  }
   lines.push('');
   lines.push(...chainText(observation));
   return `${lines.join('\n')}\n`;
+}
+
+function clientText(outcome: Outcome): string {
+  if (outcome.ok) return `connected over ${outcome.protocol ?? 'TLS'}, HTTP ${outcome.status ?? '?'}`;
+  const result = resultKey(outcome);
+  return outcome.phase === 'after-secureConnect' ? result : `${result} (${outcome.phase})`;
 }
 
 function verdictLine(scenario: Scenario, accepted: boolean): string {

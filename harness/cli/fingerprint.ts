@@ -2,6 +2,8 @@ import { isIP } from 'node:net';
 import { once } from '../../certs/memo.ts';
 import { scenarioMaterial, startEndpoint } from '../endpoint.ts';
 import { describeOutcome, type Outcome } from '../outcome.ts';
+import { probeFetch } from '../probes/fetch.ts';
+import { probeHttpsRequest } from '../probes/https-request.ts';
 import { probeTlsConnect } from '../probes/tls-connect.ts';
 import type { ClientOptions, Target } from '../probes/options.ts';
 import type { Scenario } from '../scenario.ts';
@@ -27,16 +29,37 @@ export interface Observation {
   chain: CertificateInfo[];
   /** The client certificate diagnose presented (--cert), described, and whether the server's CertificateRequest names its issuer. */
   clientCertificate?: CertificateInfo & { issuerAccepted?: boolean };
+  /** https.request and fetch with the same settings, when asked for: diagnose reports them, the catalog is matched on tls.connect. */
+  otherClients?: Record<'https.request' | 'fetch', Outcome>;
 }
 
-/** Connect twice — once as the client would (verifying), once to see the chain (not verifying) — concurrently. */
-export async function observe(target: Target, settings: DiagnoseSettings, timeoutMs: number): Promise<Observation> {
-  const [outcome, capture] = await Promise.all([
-    probeTlsConnect(target, { ...settings, timeoutMs }),
+/**
+ * Connect twice — once as the client would (verifying), once to see the chain (not verifying) — concurrently; with
+ * `otherClients`, also with https.request and fetch, verifying, with the same settings.
+ */
+export async function observe(
+  target: Target,
+  settings: DiagnoseSettings,
+  timeoutMs: number,
+  { otherClients = false }: { otherClients?: boolean } = {},
+): Promise<Observation> {
+  const options = { ...settings, timeoutMs };
+  const [outcome, capture, others] = await Promise.all([
+    probeTlsConnect(target, options),
     captureChain(target, settings.servername, timeoutMs),
+    otherClients ? Promise.all([probeHttpsRequest(target, options), probeFetch(target, options)]) : undefined,
   ]);
   const chain = describeChain(capture.certificates, settings.crl ? { crls: settings.crl } : {});
-  return { target, settings, outcome, result: resultKey(outcome), capture, chain, ...clientCertificate(settings, capture) };
+  return {
+    target,
+    settings,
+    outcome,
+    result: resultKey(outcome),
+    capture,
+    chain,
+    ...clientCertificate(settings, capture),
+    ...(others ? { otherClients: { 'https.request': others[0], fetch: others[1] } } : {}),
+  };
 }
 
 function clientCertificate(settings: DiagnoseSettings, capture: ChainCapture): Pick<Observation, 'clientCertificate'> {
@@ -82,6 +105,7 @@ export function features(observation: Observation): Map<string, string> {
     at('keyUsage', c.keyUsage?.join(',') ?? '-');
     at('eku', c.extendedKeyUsage?.join(',') ?? '-');
     at('san', sanShape(c.subjectAltNames));
+    at('san.wildcard', String(c.subjectAltNames.some((n) => n.startsWith('DNS:*'))));
     at('cn', String(/(^|, )CN=/.test(c.subject)));
     at('key', c.key);
     at('signature', c.signature);
@@ -115,9 +139,8 @@ function sanShape(names: readonly string[]): string {
   if (names.length === 0) return 'none';
   const kind = (n: string) => (n.startsWith('DNS:') && isIP(n.slice(4)) ? 'DNS(IP literal)' : n.split(':')[0]);
   const kinds = [...new Set(names.map(kind))].sort().join('+');
-  const wildcard = names.some((n) => n.startsWith('DNS:*')) ? ' wildcard' : '';
   const size = names.length > 100 ? ' (>100)' : '';
-  return `${kinds}${wildcard}${size}`;
+  return `${kinds}${size}`;
 }
 
 function nameForm(name: string): string {
@@ -135,6 +158,8 @@ export interface CatalogFingerprint {
   scenario: Scenario;
   observation: Observation;
   features: Map<string, string>;
+  /** The server picks its certificate by the name asked for (SNI): a client sees one of them, never the others. */
+  certificateBySni: boolean;
 }
 
 /** What diagnose's command line cannot give a client: its flags are the client settings it takes. */
@@ -199,7 +224,7 @@ async function fingerprint(scenario: Scenario): Promise<CatalogFingerprint | und
     if (notReproducible(options)) return undefined;
     const timeoutMs = material.server.behaviour === 'silent' ? (options.timeoutMs ?? SILENT_TIMEOUT_MS) : FINGERPRINT_TIMEOUT_MS;
     const observation = await observe({ host: endpoint.host, port: endpoint.port }, settingsOf(options), timeoutMs);
-    return { scenario, observation, features: features(observation) };
+    return { scenario, observation, features: features(observation), certificateBySni: material.server.sni !== undefined };
   } finally {
     await endpoint.close();
   }
@@ -213,11 +238,21 @@ export interface Match {
   best: Scenario[];
   /** How many features of the observation the best entries share, of how many. */
   score: { same: number; of: number };
+  /** Entries as likely as `best` from the client's side, ranked after it, with why they cannot be told apart. */
+  alsoLikely: Array<{ scenario: Scenario; why: string }>;
 }
+
+export const SNI_UNSEEN =
+  'diagnose sees the certificate the server gives for the name asked for, not whether it keeps others for other names (SNI)';
 
 /**
  * Name the catalog entry that matches: among the entries with the same result (else the same error code), those
  * that share the most features with the observation. When several share as many, all of them are returned.
+ *
+ * What sets a server that picks its certificate by SNI apart (the certificates it keeps for other names) cannot be
+ * observed, so its default certificate looking like the observed one is no evidence for it. When only such entries
+ * score highest, the best-scoring entry of a server with one certificate is named first and they follow as
+ * equally likely: a server with one certificate for another name is the more common case.
  */
 export function match(observation: Observation, catalog: readonly CatalogFingerprint[]): Match {
   const observed = features(observation);
@@ -228,8 +263,22 @@ export function match(observation: Observation, catalog: readonly CatalogFingerp
     tier = 'code';
     candidates = catalog.filter((c) => code(c.observation) === code(observation));
   }
-  if (candidates.length === 0) return { tier: 'none', best: [], score: { same: 0, of: observed.size } };
+  if (candidates.length === 0) return { tier: 'none', best: [], score: { same: 0, of: observed.size }, alsoLikely: [] };
   const scored = candidates.map((c) => ({ c, same: [...observed].filter(([name, value]) => c.features.get(name) === value).length }));
-  const top = Math.max(...scored.map((s) => s.same));
-  return { tier, best: scored.filter((s) => s.same === top).map((s) => s.c.scenario), score: { same: top, of: observed.size } };
+  const bestOf = (list: typeof scored) => {
+    const top = Math.max(...list.map((s) => s.same));
+    return { top, best: list.filter((s) => s.same === top) };
+  };
+  const { top, best } = bestOf(scored);
+  const oneCertificate = scored.filter((s) => !s.c.certificateBySni);
+  if (best.every((s) => s.c.certificateBySni) && oneCertificate.length > 0) {
+    const promoted = bestOf(oneCertificate);
+    return {
+      tier,
+      best: promoted.best.map((s) => s.c.scenario),
+      score: { same: promoted.top, of: observed.size },
+      alsoLikely: best.map((s) => ({ scenario: s.c.scenario, why: SNI_UNSEEN })),
+    };
+  }
+  return { tier, best: best.map((s) => s.c.scenario), score: { same: top, of: observed.size }, alsoLikely: [] };
 }

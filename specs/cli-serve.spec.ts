@@ -290,7 +290,7 @@ describe('tls-harness serve: an offline badssl.com on 127.0.0.1', function () {
     const { code, out } = await cli(['serve', '--help']);
     expect(code).to.equal(0);
     expect(out).to.match(/^Usage: tls-harness serve \[ids…\] \[--json\] \[--out DIR\] \[--port N\]\n/);
-    expect(out).to.include('"clientCertFile"?').and.include('{ "ready": true }').and.include('Examples:');
+    expect(out).to.include('"clientCertFile"?').and.include('{ "ready": true, "index", "dir", "pid" }').and.include('Examples:');
   });
 });
 

@@ -103,6 +103,8 @@ export const ENDPOINT_LABEL = 'org.tls-harness.endpoint';
 let endpointCount = 0;
 
 type Testcontainers = typeof import('testcontainers');
+/** 12.0.1 is the version tested on every supported line; 12.0.2–12.0.4 crash on import under Node 20. */
+export const TESTCONTAINERS_MISSING = 'testcontainers is not installed: npm i -D testcontainers@12.0.1';
 type Runtime = { testcontainers: Testcontainers; image: ContainerImage } | { unavailable: string };
 
 const running = new Set<string>();
@@ -112,9 +114,6 @@ const running = new Set<string>();
  * imported here when this nginx has none yet (about a second).
  */
 const containerRuntime = once(async (): Promise<Runtime> => {
-  if (!findExecutable('docker')) return { unavailable: 'the docker CLI is not installed (apt-get install docker.io)' };
-  const image = await describeImage();
-  if (!image) return { unavailable: `${NGINX_NOT_INSTALLED}: the container image is built from this host's nginx` };
   // testcontainers looks for the address at which containers' ports are reached, through the daemon's bridge network
   // (which this setup has none of) unless told. Containers here use the host's network, so it is this host.
   process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
@@ -122,8 +121,15 @@ const containerRuntime = once(async (): Promise<Runtime> => {
   try {
     testcontainers = await import('testcontainers');
   } catch (error) {
+    // An optional peer dependency of the package: only this backend needs it.
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && (error as Error).message.includes("'testcontainers'")) {
+      return { unavailable: TESTCONTAINERS_MISSING };
+    }
     return { unavailable: `testcontainers cannot be loaded on Node ${process.version}: ${(error as Error).message}` };
   }
+  if (!findExecutable('docker')) return { unavailable: 'the docker CLI is not installed (apt-get install docker.io)' };
+  const image = await describeImage();
+  if (!image) return { unavailable: `${NGINX_NOT_INSTALLED}: the container image is built from this host's nginx` };
   let client: Awaited<ReturnType<Testcontainers['getContainerRuntimeClient']>>;
   try {
     client = await testcontainers.getContainerRuntimeClient();

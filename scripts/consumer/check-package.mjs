@@ -3,7 +3,7 @@
 // assertion throws and exits non-zero.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { EXTERNAL_PROBES, SCENARIOS, externalClient, findScenario, scenarioMaterial, startEndpoint } from 'tls-harness';
+import { EXTERNAL_PROBES, SCENARIOS, containerBackend, externalClient, findScenario, scenarioMaterial, startEndpoint } from 'tls-harness';
 import { certificate } from 'tls-harness/certs';
 import { RUNNING, resolveScenario } from 'tls-harness/catalog';
 
@@ -75,3 +75,7 @@ const resolved = resolveScenario(
 );
 assert.equal(resolved.cases[0]?.outcomes['TLSv1.3']?.['tls.connect']?.code, 'CERT_HAS_EXPIRED');
 console.log(`tls-harness/certs and tls-harness/catalog: a certificate built, ${SCENARIOS.length} scenarios resolved`);
+
+// testcontainers is an optional peer dependency, not installed here: the container backend says how to get it.
+assert.equal(await containerBackend.unavailable(), 'testcontainers is not installed: npm i -D testcontainers@12.0.1');
+console.log('the container backend, without testcontainers: says to npm i -D testcontainers@12.0.1');

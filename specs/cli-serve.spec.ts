@@ -114,8 +114,7 @@ describe('tls-harness serve: an offline badssl.com on 127.0.0.1', function () {
     served = parseJsonLines(full.stdout());
   });
   after(async () => {
-    full?.stop();
-    small?.stop();
+    await Promise.all([full?.shutdown(), small?.shutdown()]);
     await portInUse;
     await new Promise<void>((resolve) => (busy ? busy.close(() => resolve()) : resolve()));
   });
@@ -308,7 +307,13 @@ describe('`npx tls-harness serve --json &` stopped the way a CI script stops it:
   });
   after(async () => {
     npx?.stop();
-    if (servePid !== undefined && isRunning(servePid)) process.kill(servePid, 'SIGKILL');
+    // A serve that outlived its npx (the watch failed): SIGTERM, so that it still removes its PEM directory.
+    if (servePid !== undefined && isRunning(servePid)) {
+      process.kill(servePid, 'SIGTERM');
+      const sent = performance.now();
+      while (isRunning(servePid) && performance.now() - sent < 3000) await delay(50);
+      if (isRunning(servePid)) process.kill(servePid, 'SIGKILL');
+    }
     if (project) await rm(project, { recursive: true, force: true });
   });
 

@@ -44,6 +44,11 @@ export interface BinProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Kill whatever is left (after a failed spec). Safe to call twice. */
   stop(): void;
+  /**
+   * Stop it the way a user would, so that it cleans up after itself (a run filtered by --grep, or a failed spec,
+   * must not leave its temp dirs behind): SIGTERM, then after `graceMs` SIGKILL to the whole group.
+   */
+  shutdown(graceMs?: number): Promise<void>;
 }
 
 /** Start `node bin/tls-harness.js …args` in a process group of its own. */
@@ -72,8 +77,18 @@ export function startCommand(command: string, args: string[], cwd: string): BinP
       // gone already
     }
   };
+  const shutdown = async (graceMs = 5000) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(stop, graceMs);
+      await exited;
+      clearTimeout(timer);
+    }
+    stop(); // whatever else is left in its group
+  };
   return {
     child,
+    shutdown,
     stdout: () => stdout,
     stderr: () => stderr,
     exited,

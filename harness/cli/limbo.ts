@@ -2,7 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { LimboFormatError, harnessName, parseLimbo, type LimboFile, type LimboResults } from '../limbo/model.ts';
 import { DEFAULT_CASE_TIMEOUT_MS } from '../limbo/lanes.ts';
-import { DEFAULT_JOBS, findFaketime, runLimbo } from '../limbo/runner.ts';
+import { DEFAULT_JOBS, runLimbo } from '../limbo/runner.ts';
+import { findExecutable } from '../servers/child.ts';
 import { agreement, describeSkipped, summarize } from '../limbo/summary.ts';
 import { SKIP_FEATURES } from '../limbo/skips.ts';
 import { parseCount, parseSeconds, table } from './args.ts';
@@ -63,7 +64,7 @@ export async function limboCommand(argv: string[], io: Io): Promise<number> {
   const limbo = await readLimbo(path);
   const testcases = selectCases(limbo, values.only ?? []);
 
-  const report = await runLimbo(testcases, { jobs, timeoutMs, faketime: await findFaketime() });
+  const report = await runLimbo(testcases, { jobs, timeoutMs, faketime: findExecutable('faketime') });
   const output: LimboResults = { version: 1, harness: harnessName(), results: report.results };
   if (values.out !== undefined) {
     try {

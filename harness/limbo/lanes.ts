@@ -216,7 +216,7 @@ function nameCheck(testcase: LimboTestcase): Pick<tls.ConnectionOptions, 'server
 function errorText(error: unknown): string {
   const e = error as { code?: unknown; message?: unknown };
   const code = typeof e.code === 'string' ? e.code : error instanceof Error ? error.name : 'Error';
-  return `${code}: ${normalizeMessage(String(e.message ?? error)).trim()}`;
+  return `${code}: ${normalizeMessage(String(e.message ?? error))}`;
 }
 
 /** Node needs a CRL from every CA of the chain (CRL_CHECK_ALL): say so where a missing one is what failed. */

@@ -1,8 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { delimiter, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { nodeModuleArgs } from '../node-child.ts';
 import { certificate, once } from '../../certs/index.ts';
@@ -26,7 +23,7 @@ export interface RunOptions {
   jobs?: number;
   /** Bound on one case, in ms; a case that reaches it is a FAILURE whose context starts with `timeout:`. */
   timeoutMs?: number;
-  /** The faketime program, or undefined when this machine has none (findFaketime()). */
+  /** The faketime program, or undefined when this machine has none (findExecutable('faketime')). */
   faketime: string | undefined;
   /** Child processes that help with the cases run now; default: one per CPU beyond the first, at most 3. */
   helpers?: number;
@@ -56,21 +53,6 @@ export function defaultHelpers(): number {
   return Math.min(3, availableParallelism() - 1);
 }
 
-/** The path of `faketime` on PATH, or undefined. */
-export async function findFaketime(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, 'faketime');
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
-
 export async function runLimbo(testcases: readonly LimboTestcase[], options: RunOptions): Promise<RunReport> {
   const jobs = options.jobs ?? DEFAULT_JOBS;
   const timeoutMs = options.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS;
@@ -96,9 +78,9 @@ export async function runLimbo(testcases: readonly LimboTestcase[], options: Run
     }
   }
 
+  const own = await ownCertificate();
   const started = performance.now();
   const helpers = options.helpers ?? defaultHelpers();
-  const own = await ownCertificate();
   const shared = await runShared(own, now, jobs, timeoutMs, helpers);
   for (const result of shared.results) results.set(result.id, result);
   const nowSeconds = (performance.now() - started) / 1000;

@@ -22,19 +22,23 @@ clock faketime (libfaketime) froze at that time, one child per time; without fak
 
 Each case is SUCCESS, FAILURE (context: Node's error code and message; a case that reaches the time limit is a
 FAILURE whose context starts with "timeout:") or SKIPPED (context: "<feature>: <reason>", for what Node cannot be
-told: ${SKIP_FEATURES.join(', ')}).
+told), by feature:
+  ${SKIP_FEATURES.slice(0, 5).join(', ')},
+  ${SKIP_FEATURES.slice(5).join(', ')}.
 
 Options:
   --json        print x509-limbo's result format { version, harness, results: [{ id, actual_result, context }] },
                 harness = node-<version>-openssl-<version>
   --out FILE    write that result file as well
   --only IDS    only these case ids (comma-separated; repeatable)
-  --jobs N      lanes that run handshakes side by side (each with its own servers); default ${DEFAULT_JOBS}
+  --jobs N      lanes that run handshakes side by side, each with its own two servers, in this process and in each
+                helper process (one per CPU beyond the first, taking cases from the same queue); default ${DEFAULT_JOBS}
   --timeout S   seconds one case may take; default ${DEFAULT_CASE_TIMEOUT_MS / 1000}
   -h, --help    show this help
 
 Without --json: one line per case (agree, FALSE ACCEPT, FALSE REJECT, skipped), then the summary — agreed,
-accepted but must fail, rejected but must pass, skipped by reason, and the handshakes per second in this process.
+accepted but must fail, rejected but must pass, skipped by reason, and the cases per second of those run at the
+current time (from the first to the last, helper start-up included).
 Exit code 0 when the suite ran (whatever Node's results), 2 on bad input (an unreadable or malformed file, an
 unknown id, a bad option).
 `;

@@ -109,6 +109,13 @@ export class Lane {
     }
     const port = (this.presenter.address() as AddressInfo).port;
     const options: tls.ConnectionOptions = { host: '127.0.0.1', port, secureContext, ...nameCheck(testcase) };
+    let socket: tls.TLSSocket;
+    try {
+      socket = tls.connect(options);
+    } catch (error) {
+      // e.g. a servername OpenSSL refuses: the client gives up before any handshake, as an application's would.
+      return failure(id, error, testcase, 'tls.connect threw');
+    }
     return new Promise((resolve) => {
       let settled = false;
       const settle = (result: TestcaseResult) => {
@@ -118,7 +125,6 @@ export class Lane {
         socket.destroy();
         resolve(result);
       };
-      const socket = tls.connect(options);
       const timer = setTimeout(() => settle(timedOut(id, timeoutMs)), timeoutMs);
       // rejectUnauthorized is Node's default (true): secureConnect means the chain and the name were accepted.
       socket.once('secureConnect', () => settle({ id, actual_result: 'SUCCESS', context: null }));

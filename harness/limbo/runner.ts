@@ -43,6 +43,13 @@ export interface RunReport {
 
 export const DEFAULT_JOBS = 4;
 
+/**
+ * Fewer cases than this run in this process alone: a helper takes ~0.4 s to start (Node and tsx) and a case 3–8 ms,
+ * so a smaller suite is over before a helper could take a share (measured on 41 cases: 160 cases/s alone, 130 with
+ * a helper that was spawned and stopped unused).
+ */
+export const HELPER_MIN_CASES = 100;
+
 /** The lanes' own server certificate (lanes.ts OwnCertificate), minted once per run in the parent. */
 const ownCertificate = once(async (): Promise<OwnCertificate> => {
   const credential = await certificate('tls-harness limbo server').serverAuth().dns('localhost').build();
@@ -124,7 +131,7 @@ async function runShared(
   const take = () => queue[index++];
   const record = (result: TestcaseResult) => results.set(result.id, result);
   const children: { child: ChildProcess; taken: number; returned: number; exited: Promise<void> }[] = [];
-  const count = testcases.length > jobs ? helpers : 0; // a handful of cases is over before a helper is up
+  const count = testcases.length >= HELPER_MIN_CASES ? helpers : 0;
   for (let n = 0; n < count; n++) {
     const child = spawn(process.execPath, [...nodeModuleArgs(import.meta.url, './limbo-child'), 'helper'], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

@@ -358,6 +358,24 @@ describe('the limbo runner on hand-made cases', function () {
   );
 });
 
+describe('the limbo runner with a helper process', function () {
+  this.timeout(30_000);
+  // 240 cases: enough that the helper (which takes ~0.4 s to start) is up while this process still has cases queued.
+  const bulk = Array.from({ length: 240 }, (_, i) =>
+    i % 2 === 0
+      ? limboCase(`bulk-${i}`, pki.dnsLeaf)
+      : limboCase(`bulk-${i}`, pki.dnsLeaf, { expected_peer_name: { kind: 'DNS', value: 'other.test' }, expected_result: 'FAILURE' }),
+  );
+  it('240 cases from one queue over this process and one helper: every result as in-process, in the order given, and the helper ran some', async () => {
+    const report = await runLimbo(bulk, { faketime: FAKETIME, helpers: 1 });
+    expect(report.results).to.deep.equal(
+      bulk.map((t, i) => (i % 2 === 0 ? { id: t.id, actual_result: 'SUCCESS', context: null } : { id: t.id, ...HANDMADE[1]?.result })),
+    );
+    expect(report.now.helpers).to.equal(1);
+    expect(report.now.byHelpers).to.be.greaterThan(0);
+  });
+});
+
 // ---- The CLI ---------------------------------------------------------------------------------------------------------
 
 describe('tls-harness limbo (CLI)', function () {

@@ -25,7 +25,10 @@ export interface RunOptions {
   timeoutMs?: number;
   /** The faketime program, or undefined when this machine has none (findExecutable('faketime')). */
   faketime: string | undefined;
-  /** Child processes that help with the cases run now; default: one per CPU beyond the first, at most 3. */
+  /**
+   * Child processes that help with the cases run now; default: one per CPU beyond the first, at most 3, and none for
+   * fewer than HELPER_MIN_CASES cases.
+   */
   helpers?: number;
 }
 
@@ -87,7 +90,7 @@ export async function runLimbo(testcases: readonly LimboTestcase[], options: Run
 
   const own = await ownCertificate();
   const started = performance.now();
-  const helpers = options.helpers ?? defaultHelpers();
+  const helpers = now.length === 0 ? 0 : (options.helpers ?? (now.length >= HELPER_MIN_CASES ? defaultHelpers() : 0));
   const shared = await runShared(own, now, jobs, timeoutMs, helpers);
   for (const result of shared.results) results.set(result.id, result);
   const nowSeconds = (performance.now() - started) / 1000;
@@ -131,8 +134,7 @@ async function runShared(
   const take = () => queue[index++];
   const record = (result: TestcaseResult) => results.set(result.id, result);
   const children: { child: ChildProcess; taken: number; returned: number; exited: Promise<void> }[] = [];
-  const count = testcases.length >= HELPER_MIN_CASES ? helpers : 0;
-  for (let n = 0; n < count; n++) {
+  for (let n = 0; n < helpers; n++) {
     const child = spawn(process.execPath, [...nodeModuleArgs(import.meta.url, './limbo-child'), 'helper'], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });

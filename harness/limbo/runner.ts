@@ -11,8 +11,9 @@ import { skipContext, skipsOf } from './skips.ts';
  * Runs limbo test cases as real handshakes. Cases Node cannot express are SKIPPED up front (skips.ts). Cases without
  * a validation_time run now: over `jobs` lanes in this process (lanes.ts) and, from the moment they are up, over
  * `jobs` lanes in each of `helpers` child processes, all taking the next case from one queue. A handshake here is
- * CPU-bound in one thread (a case costs ~5 ms of CPU on Node 20, whose OpenSSL 3.0 decodes PEM slowly, ~3 ms on
- * Node 22+), so the second core only helps from a second process: threads contend for OpenSSL 3.0's locks.
+ * CPU-bound in one thread (a case costs 5–7 ms of CPU on Node 20, whose OpenSSL 3.0 decodes PEM keys and certificates
+ * slowly, ~3 ms on Node 22+), so the second core only helps from a second process: worker threads contend for
+ * OpenSSL 3.0's locks (measured: two threads loading contexts each took twice as long).
  * Cases with a validation_time are grouped by that time, and each group runs in a child Node process whose clock
  * libfaketime has frozen at it (`faketime -f '<time>'`), where OpenSSL, Node and the lanes see that time; without
  * faketime such cases are SKIPPED with that reason.

@@ -6,8 +6,9 @@ import { UsageError } from './errors.ts';
 import type { Io } from './io.ts';
 import { lineDifferences, resolveScenario } from '../catalog/evaluate.ts';
 import { NODE_LINES, RUNNING, lineName } from '../facts.ts';
+import { exportLimbo } from '../limbo/export.ts';
 
-export const CATALOG_HELP = `Usage: tls-harness catalog [--json] [--family NAME] [--versions]
+export const CATALOG_HELP = `Usage: tls-harness catalog [--json] [--family NAME] [--versions] [--limbo]
 
 List every scenario: family, id, title and what a strict client must do (accept / reject).
 
@@ -17,6 +18,10 @@ Options:
                   version, and for curl, openssl s_client and Python, resolved for this Node (what the specs assert)
   --family NAME   only this family (${FAMILIES.join(', ')})
   --versions      the outcomes that differ between the documented Node lines (${NODE_LINES.map((line) => line.node).join(', ')})
+  --limbo         the scenarios that are pure path-validation questions (the server only presents a chain; the
+                  client only trusts given CAs, names the server, checks CRLs) as an x509-limbo suite
+                  { version: 1, testcases } — ids tls-harness::<family>::<id>, PEMs and the leaf's key from this
+                  run's PKI, expected_result from the verdict (accept: SUCCESS). Run it with tls-harness limbo
   -h, --help      show this help
 `;
 
@@ -27,6 +32,7 @@ export async function catalogCommand(argv: string[], io: Io): Promise<number> {
       json: { type: 'boolean' },
       family: { type: 'string' },
       versions: { type: 'boolean' },
+      limbo: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -39,6 +45,10 @@ export async function catalogCommand(argv: string[], io: Io): Promise<number> {
     throw new UsageError(`unknown family: ${values.family} (one of: ${FAMILIES.join(', ')})`);
   }
   const scenarios = SCENARIOS.filter((s) => values.family === undefined || s.family === values.family);
+  if (values.limbo) {
+    io.out(`${JSON.stringify(await exportLimbo(scenarios), null, 2)}\n`);
+    return 0;
+  }
   if (values.versions) {
     const differences = lineDifferences(scenarios);
     for (const d of differences) {

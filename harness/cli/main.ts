@@ -3,6 +3,7 @@ import { checkCommand } from './check.ts';
 import { diagnoseCommand } from './diagnose.ts';
 import { USAGE_EXIT_CODE as USAGE_ERROR, UsageError } from './errors.ts';
 import { exitQuietlyOnClosedPipe, processIo, type Io } from './io.ts';
+import { limboCommand } from './limbo.ts';
 import { serveCommand } from './serve.ts';
 import { packageVersion } from './version.ts';
 
@@ -19,6 +20,8 @@ Commands:
               scenario and grade its ACCEPT / REJECT with PASS, FAIL or SKIP
   diagnose    connect to <url | host:port> with Node, name the catalog entry that matches what it sees, print its
               cause and fix and the certificate chain the server sent
+  limbo       run an x509-limbo test suite (limbo.json) as real handshakes against Node's TLS stack and print
+              x509-limbo's result format (--json, --out) or a table and summary; catalog --limbo exports one
 
 Options:
   -h, --help     show help (also: tls-harness <command> --help)
@@ -62,6 +65,8 @@ export async function main(argv: string[], io: Io = processIo, context: CommandC
         return await checkCommand(rest, io, context);
       case 'diagnose':
         return await diagnoseCommand(rest, io);
+      case 'limbo':
+        return await limboCommand(rest, io);
       default:
         throw new UsageError(`unknown command: ${command} (try tls-harness --help)`);
     }

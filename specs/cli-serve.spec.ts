@@ -10,6 +10,7 @@ import { expect } from 'chai';
 import { pemBlocks } from '../certs/index.ts';
 import type { ServeEntry } from '../harness/cli/index-page.ts';
 import { SCENARIOS, probeTlsConnect, scenarioMaterial } from '../harness/index.ts';
+import { isRunning } from '../harness/servers/child.ts';
 import { itNeeds } from './support/runner.ts';
 import {
   activeResources,
@@ -337,12 +338,3 @@ describe('`npx tls-harness serve --json &` stopped the way a CI script stops it:
     expect(outcome.code).to.equal('ECONNREFUSED');
   });
 });
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

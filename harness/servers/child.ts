@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
+import { accessSync, existsSync, readFileSync, constants as fsConstants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import type { PemFiles } from '../../certs/index.ts';
 import { Unsupported, type RunningServer } from './backend.ts';
@@ -155,4 +155,23 @@ export function childServer(port: number, child: RunningChild, files: PemFiles, 
       await files.close();
     },
   };
+}
+
+/**
+ * Whether `pid` is a process that still runs. An exited process stays in the table as a zombie until its parent
+ * reaps it, and `process.kill(pid, 0)` succeeds on a zombie: an orphan's parent is init, which may reap late (here,
+ * up to a second later). On Linux the state in /proc tells them apart; elsewhere kill(pid, 0) is the best there is.
+ */
+export function isRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z /s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && existsSync('/proc/self/stat')) return false;
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,5 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
@@ -132,6 +135,28 @@ describe('the tls-harness CLI', () => {
   it('a reader that closes the pipe early (`catalog --json | head -c 1`) ends the bin quietly with status 141, as SIGPIPE would', async () => {
     const { code, stderr } = await binPipedToEarlyClose;
     expect({ code, stderr }).to.deep.equal({ code: 141, stderr: '' });
+  });
+
+  it('serve whose reader is gone before it writes (`serve --json | true`) stops, removes its PEM directory and exits 141', async function () {
+    this.timeout(40_000);
+    const tmp = await mkdtemp(join(tmpdir(), 'tls-harness-pipe-'));
+    try {
+      const child = spawn(process.execPath, [bin, 'serve', 'healthy', '--json'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, TMPDIR: tmp },
+      });
+      child.stdout.destroy(); // the read end closes before serve has written anything
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => void (stderr += chunk));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+      clearTimeout(timer);
+      // (tsx keeps its own cache there, tsx-<uid>, in a checkout)
+      const left = (await readdir(tmp)).filter((name) => name.startsWith('tls-harness-'));
+      expect({ code, stderr, left }).to.deep.equal({ code: 141, stderr: '', left: [] });
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
 
   it('the installed bin runs: `tls-harness --help` prints the usage and exits 0', async () => {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Scenario } from '../scenario.ts';
 import { SCENARIOS, UnknownScenario, findScenario } from '../scenarios/index.ts';
 import { UsageError } from './errors.ts';
+import { outputClosed } from './io.ts';
 
 /**
  * The scenarios named on the command line, in catalog order; every scenario when none is named. Each argument may
@@ -64,9 +65,9 @@ export async function readPem(path: string, what: string, label = 'CERTIFICATE')
   return text;
 }
 
-/** A stop request: SIGINT or SIGTERM to the process, its parent exiting, or an AbortSignal (tests). */
+/** A stop request: SIGINT or SIGTERM, the parent process exiting, a reader closing the output, or an AbortSignal (tests). */
 export interface StopWatch {
-  /** Resolves with what asked for the stop (`SIGINT`, `SIGTERM`, `parent exited` or `abort`). */
+  /** Resolves with what asked for the stop (`SIGINT`, `SIGTERM`, `parent exited`, `output closed` or `abort`). */
   stopped: Promise<string>;
   /** Remove the handlers again (a second Ctrl-C then kills the process as usual). Safe to call twice. */
   dispose(): void;
@@ -74,10 +75,10 @@ export interface StopWatch {
 
 /**
  * Watch for a stop request. With `signal`, only the signal counts and the process's own handlers are left alone
- * (an in-process run in a test); without it, SIGINT and SIGTERM are caught, and the parent process watched, until
- * `dispose()`.
+ * (an in-process run in a test); without it, SIGINT and SIGTERM are caught, the output watched and (unless
+ * `watchParentProcess` is false) the parent process, until `dispose()`.
  */
-export function watchForStop(signal?: AbortSignal): StopWatch {
+export function watchForStop(signal?: AbortSignal, { watchParentProcess = true }: { watchParentProcess?: boolean } = {}): StopWatch {
   let resolveStopped: (name: string) => void = () => {};
   const stopped = new Promise<string>((resolve) => (resolveStopped = resolve));
   const onInt = () => resolveStopped('SIGINT');
@@ -90,13 +91,19 @@ export function watchForStop(signal?: AbortSignal): StopWatch {
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
   }
-  const orphaned = signal ? undefined : watchParent(() => resolveStopped('parent exited'));
+  const onOutputClosed = () => resolveStopped('output closed');
+  if (!signal) {
+    if (outputClosed.signal.aborted) onOutputClosed();
+    else outputClosed.signal.addEventListener('abort', onOutputClosed, { once: true });
+  }
+  const orphaned = signal || !watchParentProcess ? undefined : watchParent(() => resolveStopped('parent exited'));
   return {
     stopped,
     dispose: () => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       signal?.removeEventListener('abort', onAbort);
+      outputClosed.signal.removeEventListener('abort', onOutputClosed);
       clearInterval(orphaned);
     },
   };

@@ -2,7 +2,7 @@ import { catalogCommand } from './catalog.ts';
 import { checkCommand } from './check.ts';
 import { diagnoseCommand } from './diagnose.ts';
 import { USAGE_EXIT_CODE as USAGE_ERROR, UsageError } from './errors.ts';
-import { exitQuietlyOnClosedPipe, processIo, type Io } from './io.ts';
+import { CLOSED_PIPE_EXIT_CODE, outputClosed, processIo, quietOnClosedPipe, type Io } from './io.ts';
 import { limboCommand } from './limbo.ts';
 import { serveCommand } from './serve.ts';
 import { packageVersion } from './version.ts';
@@ -39,8 +39,9 @@ export interface CommandContext {
 
 /** The command line (bin/tls-harness.js): main() with the process's arguments and streams; sets the exit code. */
 export async function runCommandLine(): Promise<void> {
-  exitQuietlyOnClosedPipe();
-  process.exitCode = await main(process.argv.slice(2));
+  quietOnClosedPipe();
+  const code = await main(process.argv.slice(2));
+  process.exitCode = outputClosed.signal.aborted ? CLOSED_PIPE_EXIT_CODE : code;
 }
 
 /** Run the CLI with `argv` (without node and script); returns the exit code. */

@@ -8,10 +8,11 @@ import { startIndexServer, type IndexServer, type ServeEntry } from './index-pag
 import type { Io } from './io.ts';
 import type { CommandContext } from './main.ts';
 
-export const SERVE_HELP = `Usage: tls-harness serve [ids…] [--json] [--out DIR] [--port N]
+export const SERVE_HELP = `Usage: tls-harness serve [ids…] [--json] [--out DIR] [--port N] [--keep-running]
 
 Serve every scenario (or the named ones) on 127.0.0.1 until Ctrl-C (SIGINT), SIGTERM, or the exit of the process
-that started it (a script, npx): an offline badssl.com whose certificates are minted at start-up and never expire.
+that started it (a script, npx; see --keep-running): an offline badssl.com whose certificates are minted at start-up
+and never expire.
 Each endpoint gets an ephemeral port; the clients' PEM files (CA bundle, client certificate and key, CRLs) are
 written to DIR as <id>.ca.pem, <id>.client-cert.pem, <id>.client-key.pem and <id>.crl.pem. An index page on --port
 lists every endpoint, linked, with what a strict client must do.
@@ -28,6 +29,9 @@ Options:
   --out DIR     write the PEM files to DIR (created if needed, kept on exit); default: a private temp dir,
                 removed on exit
   --port N      port of the index page (plain HTTP on 127.0.0.1); default: a free port, printed
+  --keep-running
+                keep serving after the process that started it exits (a CI step that leaves it running for the
+                next one, nohup, setsid); stop it with SIGTERM to its pid (the ready line's "pid")
   -h, --help    show this help
 
 Examples:
@@ -43,6 +47,7 @@ export async function serveCommand(argv: string[], io: Io, context: CommandConte
       json: { type: 'boolean' },
       out: { type: 'string' },
       port: { type: 'string' },
+      'keep-running': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -62,7 +67,7 @@ export async function serveCommand(argv: string[], io: Io, context: CommandConte
     }
   }
   // Watch for a stop request from the start, so a Ctrl-C while the endpoints start still closes everything.
-  const stop = watchForStop(context.signal);
+  const stop = watchForStop(context.signal, { watchParentProcess: values['keep-running'] !== true });
   let index: IndexServer | undefined;
   let fleet: Fleet | undefined;
   try {

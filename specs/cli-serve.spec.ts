@@ -289,7 +289,7 @@ describe('tls-harness serve: an offline badssl.com on 127.0.0.1', function () {
   it('--help shows the usage, the JSON fields and examples', async () => {
     const { code, out } = await cli(['serve', '--help']);
     expect(code).to.equal(0);
-    expect(out).to.match(/^Usage: tls-harness serve \[ids…\] \[--json\] \[--out DIR\] \[--port N\]\n/);
+    expect(out).to.match(/^Usage: tls-harness serve \[ids…\] \[--json\] \[--out DIR\] \[--port N\] \[--keep-running\]\n/);
     expect(out).to.include('"clientCertFile"?').and.include('{ "ready": true, "index", "dir", "pid" }').and.include('Examples:');
   });
 });

@@ -300,6 +300,21 @@ describe('`npx tls-harness serve --json &` stopped the way a CI script stops it:
   let project: string | undefined;
   let npx: BinProcess | undefined;
   let servePid: number | undefined;
+  // On the node backend whatever TLS_HARNESS_SERVER says: what is under test is the parent watch, and a container
+  // takes seconds to stop.
+  const { TLS_HARNESS_SERVER: _backend, ...env } = process.env;
+  /** serve started through npx, ready, and npx then sent SIGTERM and gone. */
+  const serveThenKillNpx = async (...flags: string[]) => {
+    npx = startCommand('npx', ['--no', '--', 'tls-harness', 'serve', 'expired-leaf', '--json', ...flags], project as string, env);
+    await npx.waitFor('"ready":true', 35_000);
+    const served = parseJsonLines(npx.stdout());
+    servePid = served.ready.pid;
+    expect(servePid).to.not.equal(npx.child.pid);
+    const npxExited = new Promise((resolve) => npx?.child.once('exit', resolve));
+    npx.child.kill('SIGTERM');
+    await npxExited;
+    return served;
+  };
   before(async () => {
     project = await mkdtemp(join(tmpdir(), 'tls-harness-npx-'));
     await writeFile(join(project, 'package.json'), '{ "name": "npx-consumer", "private": true }\n');
@@ -307,34 +322,40 @@ describe('`npx tls-harness serve --json &` stopped the way a CI script stops it:
     await symlink(BIN, join(project, 'node_modules', '.bin', 'tls-harness'));
   });
   after(async () => {
-    npx?.stop();
-    // A serve that outlived its npx (the watch failed): SIGTERM, so that it still removes its PEM directory.
+    // A serve left running (a failed spec): SIGTERM first, so that it still removes its PEM directory; only then is
+    // npx's process group, which serve belongs to, killed.
     if (servePid !== undefined && isRunning(servePid)) {
       process.kill(servePid, 'SIGTERM');
       const sent = performance.now();
       while (isRunning(servePid) && performance.now() - sent < 3000) await delay(50);
-      if (isRunning(servePid)) process.kill(servePid, 'SIGKILL');
     }
+    npx?.stop();
     if (project) await rm(project, { recursive: true, force: true });
   });
 
   it('SIGTERM to the npx process alone: serve exits, its ports refuse connections and its PEM directory is gone', async function () {
     this.timeout(40_000);
-    // On the node backend whatever TLS_HARNESS_SERVER says: what is under test is the parent watch, and a container
-    // takes seconds to stop.
-    const { TLS_HARNESS_SERVER: _backend, ...env } = process.env;
-    npx = startCommand('npx', ['--no', '--', 'tls-harness', 'serve', 'expired-leaf', '--json'], project as string, env);
-    await npx.waitFor('"ready":true', 35_000);
-    const { entries, ready } = parseJsonLines(npx.stdout());
-    servePid = ready.pid;
-    expect(servePid).to.not.equal(npx.child.pid);
-    const npxExited = new Promise((resolve) => npx?.child.once('exit', resolve));
-    npx.child.kill('SIGTERM');
-    await npxExited;
+    const { entries, ready } = await serveThenKillNpx();
+    const pid = servePid as number;
     const sent = performance.now();
-    while (isRunning(servePid) && performance.now() - sent < 5000) await delay(50); // it polls its parent every 0.5 s
-    expect({ running: isRunning(servePid), dirLeft: existsSync(ready.dir) }).to.deep.equal({ running: false, dirLeft: false });
+    while (isRunning(pid) && performance.now() - sent < 5000) await delay(50); // it polls its parent every 0.5 s
+    expect({ running: isRunning(pid), dirLeft: existsSync(ready.dir) }).to.deep.equal({ running: false, dirLeft: false });
     const outcome = await probeTlsConnect({ host: '127.0.0.1', port: entries[0]?.port as number }, {});
     expect(outcome.code).to.equal('ECONNREFUSED');
+  });
+
+  it('--keep-running: it still serves 2 s (four of its parent checks) after npx is gone, and SIGTERM to its pid stops it', async function () {
+    this.timeout(40_000);
+    const { entries, ready } = await serveThenKillNpx('--keep-running');
+    const pid = servePid as number;
+    await delay(2000);
+    const entry = entries[0] as ServeEntry;
+    const ca = [readFileSync(entry.caFile as string, 'utf8')];
+    const stillServing = await probeTlsConnect({ host: '127.0.0.1', port: entry.port as number }, { ca, servername: 'localhost' });
+    expect({ running: isRunning(pid), code: stillServing.code }).to.deep.equal({ running: true, code: 'CERT_HAS_EXPIRED' });
+    process.kill(pid, 'SIGTERM');
+    const sent = performance.now();
+    while (isRunning(pid) && performance.now() - sent < 5000) await delay(50);
+    expect({ running: isRunning(pid), dirLeft: existsSync(ready.dir) }).to.deep.equal({ running: false, dirLeft: false });
   });
 });

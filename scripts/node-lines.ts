@@ -26,20 +26,42 @@ export interface Captured {
   error?: Error;
 }
 
-/** Run a command to completion and capture its output; never rejects. */
+const runningGroups = new Set<number>();
+process.once('exit', () => runningGroups.forEach((pid) => killGroup(pid)));
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}
+
+/**
+ * Run a command to completion and capture its output; never rejects. The command runs in a process group of its
+ * own, killed as a whole on timeout (and when this script exits): `npx x` leaves `x` holding the output pipes when
+ * only npx is killed.
+ */
 export function capture(
   command: string,
   args: string[],
   options: { cwd?: string; timeoutMs: number; env?: NodeJS.ProcessEnv },
 ): Promise<Captured> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: options.cwd ?? ROOT,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const pid = child.pid;
+    if (pid !== undefined) runningGroups.add(pid);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let error: Error | undefined;
     const timer = setTimeout(() => {
       error = new Error(`${command} timed out after ${options.timeoutMs / 1000} s`);
-      child.kill('SIGKILL');
+      if (pid !== undefined) killGroup(pid);
     }, options.timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
@@ -48,6 +70,7 @@ export function capture(
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
+      if (pid !== undefined) runningGroups.delete(pid);
       resolve({
         code,
         signal,

@@ -18,12 +18,12 @@
  * Versions: the arguments, else TLS_HARNESS_NODE_VERSIONS, else 20 22 24 26. Exit code 1 if any check failed.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { findExecutable, isRunning } from '../harness/servers/child.ts';
-import { DEFAULT_VERSIONS, ROOT, capture, obtainNode, parseVersions, type NodeBinary } from './node-lines.ts';
+import { ROOT, capture, obtainNode, parseVersions, type NodeBinary } from './node-lines.ts';
 
 const MAX_PACKAGES = 30;
 const MAX_BYTES = 15 * 1024 * 1024;
@@ -93,7 +93,7 @@ async function packAndInstall(work: string): Promise<string> {
   console.log('npm install <tarball> into an empty project, from the npm cache');
   const project = path.join(work, 'project');
   rmSync(project, { recursive: true, force: true });
-  await import('node:fs').then((fs) => fs.mkdirSync(project));
+  mkdirSync(project);
   writeFileSync(
     path.join(project, 'package.json'),
     `${JSON.stringify({ name: 'tls-harness-consumer', private: true, type: 'module' }, null, 2)}\n`,
@@ -154,8 +154,8 @@ async function serveThroughNpx(project: string, env: NodeJS.ProcessEnv, node: No
     const lines = stdout
       .trimEnd()
       .split('\n')
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-    const ready = lines.at(-1) as { ready?: boolean; pid?: number; dir?: string };
+      .map((line) => (parseJson(line) ?? {}) as Record<string, unknown>);
+    const ready = (lines.at(-1) ?? {}) as { ready?: boolean; pid?: number; dir?: string };
     if (ready.ready !== true) throw new Error(`serve did not get ready: ${stdout}`);
     servePid = ready.pid;
     for (const entry of lines.slice(0, -1)) {
@@ -172,7 +172,7 @@ async function serveThroughNpx(project: string, env: NodeJS.ProcessEnv, node: No
     check(!left && !existsSync(String(ready.dir)), 'serve exits and removes its PEM directory after SIGTERM to npx alone');
   } finally {
     killAll();
-    if (servePid !== undefined && isRunning(servePid)) process.kill(servePid, 'SIGKILL');
+    if (servePid !== undefined && isRunning(servePid)) killQuietly(servePid);
   }
 }
 
@@ -183,9 +183,17 @@ async function serveThroughNpx(project: string, env: NodeJS.ProcessEnv, node: No
  */
 async function limboThroughNpx(project: string, env: NodeJS.ProcessEnv): Promise<void> {
   const exported = await run('npx', ['--no', '--', 'tls-harness', 'catalog', '--limbo'], project, env);
-  const suite = JSON.parse(exported.stdout) as { testcases: Array<Record<string, unknown> & { id: string; expected_result: string }> };
-  const healthy = suite.testcases.find((t) => t.id === 'tls-harness::control::healthy');
-  if (!healthy) throw new Error('catalog --limbo exported no tls-harness::control::healthy');
+  const suite = parseJson(exported.stdout) as
+    { testcases: Array<Record<string, unknown> & { id: string; expected_result: string }> } | undefined;
+  const healthy = suite?.testcases.find((t) => t.id === 'tls-harness::control::healthy');
+  if (suite === undefined || healthy === undefined) {
+    check(
+      false,
+      'npx tls-harness catalog --limbo exports the catalog, tls-harness::control::healthy among it',
+      exported.output.slice(0, 2000),
+    );
+    return;
+  }
   const withFaketime = findExecutable('faketime') !== undefined || process.env.TLS_HARNESS_REQUIRE_TOOLS === '1';
   if (withFaketime) {
     const later = new Date(Date.now() + 3652 * 24 * 3600 * 1000).toISOString();
@@ -196,7 +204,7 @@ async function limboThroughNpx(project: string, env: NodeJS.ProcessEnv): Promise
   const file = path.join(project, 'limbo.json');
   writeFileSync(file, JSON.stringify(suite));
   const ran = await run('npx', ['--no', '--', 'tls-harness', 'limbo', file, '--json'], project, env);
-  const { results = [] } = (ran.ok ? JSON.parse(ran.stdout) : {}) as {
+  const { results = [] } = (parseJson(ran.stdout) ?? {}) as {
     results?: Array<{ id: string; actual_result: string; context: string }>;
   };
   const expected = new Map(suite.testcases.map((t) => [t.id, t.expected_result]));
@@ -213,6 +221,23 @@ async function limboThroughNpx(project: string, env: NodeJS.ProcessEnv): Promise
   );
 }
 
+/** JSON, or undefined for output that is not (the check that reads it then fails with the output as its detail). */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}
+
 async function onNodeLine(project: string, node: NodeBinary): Promise<void> {
   console.log(`Node ${node.version} (OpenSSL ${node.openssl})`);
   // The Node line first on PATH: npx (npm itself, under this machine's Node) starts the bin through its
@@ -227,12 +252,7 @@ async function onNodeLine(project: string, node: NodeBinary): Promise<void> {
   check(version.stdout === `${manifest.version}\n`, `npx tls-harness --version prints ${manifest.version}`, version.output);
 
   const catalog = await run('npx', ['--no', '--', 'tls-harness', 'catalog', '--json'], project, env);
-  let parsed: { node?: string; scenarios?: Array<{ id: string }> } = {};
-  try {
-    parsed = JSON.parse(catalog.stdout) as typeof parsed;
-  } catch {
-    // reported below
-  }
+  const parsed = (parseJson(catalog.stdout) ?? {}) as { node?: string; scenarios?: Array<{ id: string }> };
   const ids = parsed.scenarios?.map((s) => s.id) ?? [];
   check(
     catalog.ok && parsed.node === node.version && CHECKED_SCENARIOS.every((id) => ids.includes(id)),
@@ -262,7 +282,7 @@ async function main(): Promise<number> {
   const work = mkdtempSync(path.join(tmpdir(), 'tls-harness-consumer-'));
   try {
     const project = await packAndInstall(work);
-    for (const requested of versions.length > 0 ? versions : DEFAULT_VERSIONS) {
+    for (const requested of versions) {
       await onNodeLine(project, await obtainNode(requested, process.env.TLS_HARNESS_NODE_REFRESH === '1'));
     }
   } finally {

@@ -89,8 +89,9 @@ interface Report {
   match: {
     kind: 'one' | 'ambiguous' | 'none';
     tier: string;
+    score: { same: number; of: number };
     entries: Array<{ id: string; cause: string; fix: string }>;
-    alsoLikely: Array<{ id: string; why: string }>;
+    alsoPossible: Array<{ id: string; why: string; score: { same: number; of: number } }>;
   };
   chain: { source: string; certificates: Array<Record<string, unknown>> };
 }
@@ -278,7 +279,7 @@ describe('tls-harness diagnose: which catalog entry is this endpoint?', function
       root = await certificate('Outside Root').ca().build();
     });
 
-    it('SANs DNS:other.example only: names wrong-host, nothing else as likely, exit code 1', async () => {
+    it('SANs DNS:other.example only: names wrong-host, nothing else as possible, exit code 1', async () => {
       const leaf = await certificate('other.example')
         .serverAuth()
         .dns('other.example')
@@ -289,7 +290,7 @@ describe('tls-harness diagnose: which catalog entry is this endpoint?', function
         code: report.code,
         tier: report.match.tier,
         entries: report.match.entries.map((e) => e.id),
-        also: report.match.alsoLikely,
+        also: report.match.alsoPossible,
       }).to.deep.equal({
         code: 1,
         tier: 'code',
@@ -298,7 +299,7 @@ describe('tls-harness diagnose: which catalog entry is this endpoint?', function
       });
     });
 
-    it('SANs DNS:other.example and IP:127.0.0.1 (as the default certificate of wrong-servername has): names wrong-host first, wrong-servername as equally likely, with why', async () => {
+    it('SANs DNS:other.example and IP:127.0.0.1 (as the default certificate of wrong-servername has): names wrong-host first, wrong-servername as also possible, with why and its own score', async () => {
       const leaf = await certificate('other.example')
         .serverAuth()
         .dns('other.example')
@@ -306,10 +307,12 @@ describe('tls-harness diagnose: which catalog entry is this endpoint?', function
         .issuedBy(root as Credential)
         .build();
       const report = await serve(leaf);
-      expect({ entries: report.match.entries.map((e) => e.id), also: report.match.alsoLikely.map((e) => [e.id, e.why]) }).to.deep.equal({
+      expect({ entries: report.match.entries.map((e) => e.id), also: report.match.alsoPossible.map((e) => [e.id, e.why]) }).to.deep.equal({
         entries: ['wrong-host'],
         also: [['wrong-servername', SNI_UNSEEN]],
       });
+      // It is named second although its default certificate looks at least as much like this one: that is no evidence.
+      expect(report.match.alsoPossible[0]?.score.same).to.be.at.least(report.match.score.same);
     });
   });
 

@@ -106,6 +106,14 @@ describe('the tls-harness CLI', () => {
       expect(lines.at(-1)).to.equal('62 outcomes differ across Node 20, Node 22, Node 24, Node 26');
     });
 
+    it('two output formats at once (--json --limbo) is one line on stderr and exit code 2', async () => {
+      expect(await cli('catalog', '--json', '--limbo')).to.deep.equal({
+        code: 2,
+        out: '',
+        err: 'tls-harness: choose one of --json, --limbo\n',
+      });
+    });
+
     it('an unknown family is one line on stderr and exit code 2', async () => {
       const { code, out, err } = await cli('catalog', '--family', 'nope');
       expect(code).to.equal(2);

@@ -448,6 +448,11 @@ describe('tls-harness limbo (CLI)', function () {
       ['<not-limbo>'],
       /^tls-harness: .*not-limbo\.json: not a limbo file: "testcases" is not an array\n$/,
     ],
+    [
+      'a case without trusted_certs (the client would fall back to the default roots)',
+      ['<no-trust>'],
+      /^tls-harness: .*no-trust\.json: test case a: "trusted_certs" is missing \(a list of PEM strings, the trust anchors\)\n$/,
+    ],
     ['an unknown --only id', ['<suite>', '--only', 'nope'], /^tls-harness: no such case in the file: nope\n$/],
     ['--jobs 0', ['<suite>', '--jobs', '0'], /^tls-harness: --jobs must be a positive integer, not "0"\n$/],
   ];
@@ -455,6 +460,8 @@ describe('tls-harness limbo (CLI)', function () {
     it(`bad input — ${what}: one line on stderr, exit code 2`, async () => {
       await writeFile(join(dir, 'not-json.json'), '{');
       await writeFile(join(dir, 'not-limbo.json'), '{"version": 1}');
+      const noTrust = { id: 'a', validation_kind: 'SERVER', expected_result: 'SUCCESS', peer_certificate: '' };
+      await writeFile(join(dir, 'no-trust.json'), JSON.stringify({ version: 1, testcases: [noTrust] }));
       const argv = args.map((arg) =>
         arg === '<suite>'
           ? suite
@@ -462,7 +469,9 @@ describe('tls-harness limbo (CLI)', function () {
             ? join(dir, 'not-json.json')
             : arg === '<not-limbo>'
               ? join(dir, 'not-limbo.json')
-              : arg,
+              : arg === '<no-trust>'
+                ? join(dir, 'no-trust.json')
+                : arg,
       );
       const { code, out, err } = await cli(['limbo', ...argv]);
       expect(out).to.equal('');

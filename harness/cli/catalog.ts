@@ -45,6 +45,8 @@ export async function catalogCommand(argv: string[], io: Io): Promise<number> {
     throw new UsageError(`unknown family: ${values.family} (one of: ${FAMILIES.join(', ')})`);
   }
   const scenarios = SCENARIOS.filter((s) => values.family === undefined || s.family === values.family);
+  const formats = (['json', 'versions', 'limbo'] as const).filter((format) => values[format] === true);
+  if (formats.length > 1) throw new UsageError(`choose one of --${formats.join(', --')}`);
   if (values.limbo) {
     io.out(`${JSON.stringify(await exportLimbo(scenarios), null, 2)}\n`);
     return 0;

@@ -196,7 +196,7 @@ function report(observation: Observation, found: Match) {
       tier: found.tier,
       score: found.score,
       entries: found.best.map(entry),
-      alsoLikely: found.alsoLikely.map(({ scenario, why }) => ({ ...entry(scenario), why })),
+      alsoPossible: found.alsoPossible.map(({ scenario, why, score }) => ({ ...entry(scenario), why, score })),
     },
     chain: {
       source: observation.capture.source,
@@ -247,8 +247,8 @@ function text(observation: Observation, found: Match): string {
       lines.push(`    Fix: ${scenario.fix}`);
     }
   }
-  for (const { scenario, why } of found.alsoLikely) {
-    lines.push(`Equally likely: ${scenario.id} (${scenario.family}) — ${scenario.title}`);
+  for (const { scenario, why } of found.alsoPossible) {
+    lines.push(`Also possible: ${scenario.id} (${scenario.family}) — ${scenario.title}`);
     lines.push(`  Why diagnose cannot tell: ${why}.`);
     lines.push(`  Fix:   ${scenario.fix}`);
   }

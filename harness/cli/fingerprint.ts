@@ -238,8 +238,11 @@ export interface Match {
   best: Scenario[];
   /** How many features of the observation the best entries share, of how many. */
   score: { same: number; of: number };
-  /** Entries as likely as `best` from the client's side, ranked after it, with why they cannot be told apart. */
-  alsoLikely: Array<{ scenario: Scenario; why: string }>;
+  /**
+   * Entries that scored as high as `best` or higher on features that are no evidence for them, ranked after it: what
+   * would tell them apart cannot be observed (why), with their own score.
+   */
+  alsoPossible: Array<{ scenario: Scenario; why: string; score: { same: number; of: number } }>;
 }
 
 export const SNI_UNSEEN =
@@ -252,7 +255,7 @@ export const SNI_UNSEEN =
  * What sets a server that picks its certificate by SNI apart (the certificates it keeps for other names) cannot be
  * observed, so its default certificate looking like the observed one is no evidence for it. When only such entries
  * score highest, the best-scoring entry of a server with one certificate is named first and they follow as
- * equally likely: a server with one certificate for another name is the more common case.
+ * also possible, with their scores: a server with one certificate for another name is the more common case.
  */
 export function match(observation: Observation, catalog: readonly CatalogFingerprint[]): Match {
   const observed = features(observation);
@@ -263,7 +266,7 @@ export function match(observation: Observation, catalog: readonly CatalogFingerp
     tier = 'code';
     candidates = catalog.filter((c) => code(c.observation) === code(observation));
   }
-  if (candidates.length === 0) return { tier: 'none', best: [], score: { same: 0, of: observed.size }, alsoLikely: [] };
+  if (candidates.length === 0) return { tier: 'none', best: [], score: { same: 0, of: observed.size }, alsoPossible: [] };
   const scored = candidates.map((c) => ({ c, same: [...observed].filter(([name, value]) => c.features.get(name) === value).length }));
   const bestOf = (list: typeof scored) => {
     const top = Math.max(...list.map((s) => s.same));
@@ -277,8 +280,8 @@ export function match(observation: Observation, catalog: readonly CatalogFingerp
       tier,
       best: promoted.best.map((s) => s.c.scenario),
       score: { same: promoted.top, of: observed.size },
-      alsoLikely: best.map((s) => ({ scenario: s.c.scenario, why: SNI_UNSEEN })),
+      alsoPossible: best.map((s) => ({ scenario: s.c.scenario, why: SNI_UNSEEN, score: { same: s.same, of: observed.size } })),
     };
   }
-  return { tier, best: best.map((s) => s.c.scenario), score: { same: top, of: observed.size }, alsoLikely: [] };
+  return { tier, best: best.map((s) => s.c.scenario), score: { same: top, of: observed.size }, alsoPossible: [] };
 }

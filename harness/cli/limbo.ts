@@ -32,7 +32,7 @@ Options:
   --out FILE    write that result file as well
   --only IDS    only these case ids (comma-separated; repeatable)
   --jobs N      lanes that run handshakes side by side, each with its own two servers, in this process and in each
-                helper process (one per CPU beyond the first, taking cases from the same queue); default ${DEFAULT_JOBS}
+                helper process (one per CPU beyond the first, at most 3, for suites of 100 cases or more; taking cases from the same queue); default ${DEFAULT_JOBS}
   --timeout S   seconds one case may take; default ${DEFAULT_CASE_TIMEOUT_MS / 1000}
   -h, --help    show this help
 

@@ -39,7 +39,7 @@ export function notPathValidation(scenario: Scenario, material: ScenarioMaterial
 }
 
 /** The limbo case id of a scenario: `tls-harness::<family>::<id>`. */
-export function limboId(scenario: Scenario): string {
+function limboId(scenario: Scenario): string {
   return `tls-harness::${scenario.family}::${scenario.id}`;
 }
 

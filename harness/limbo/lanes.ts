@@ -36,11 +36,12 @@ export interface OwnCertificate {
 }
 
 export const DEFAULT_CASE_TIMEOUT_MS = 5000;
+const CLIENT_ERROR_GRACE_MS = 250;
 
 /** What the CLIENT-case server saw of one connection. */
 type ServerVerdict = { authorized: true } | { authorized: false; code: string } | { error: Error };
 
-export class Lane {
+class Lane {
   private readonly waiting = new Map<number, (verdict: ServerVerdict) => void>();
   private readonly early = new Map<number, ServerVerdict>();
 
@@ -151,9 +152,14 @@ export class Lane {
       return refusedSettings(id, 'server', error);
     }
     const port = (this.verifier.address() as AddressInfo).port;
+    // One case at a time per lane: a verdict left over from an earlier case (one that arrived after it timed out)
+    // must not be taken for this one's if the port comes round again.
+    this.early.clear();
+    this.waiting.clear();
     return new Promise((resolve) => {
       let settled = false;
       let localPort: number | undefined;
+      let clientError: Error | undefined;
       const settle = (result: TestcaseResult) => {
         if (settled) return;
         settled = true;
@@ -177,7 +183,10 @@ export class Lane {
       };
       // The server's certificate is a throwaway: only the server's judgement of the client's chain is measured.
       const socket = tls.connect({ host: '127.0.0.1', port, secureContext, rejectUnauthorized: false });
-      const timer = setTimeout(() => settle(timedOut(id, timeoutMs)), timeoutMs);
+      const timer = setTimeout(() => {
+        if (clientError === undefined) settle(timedOut(id, timeoutMs));
+        else settle(failure(id, clientError, testcase, 'the client gave up and the server gave no verdict'));
+      }, timeoutMs);
       socket.once('connect', () => {
         localPort = socket.localPort;
         if (localPort === undefined) return;
@@ -185,8 +194,15 @@ export class Lane {
         if (early) onVerdict(early);
         else this.waiting.set(localPort, onVerdict);
       });
-      // The server decides; the client's own error only counts when the server has nothing to say within the time.
-      socket.on('error', () => undefined);
+      // The server decides. The client's own error (a refused connection, an alert before its certificate went out)
+      // only counts when the server has nothing to say: once the client's socket has closed, the server's verdict, if
+      // any, follows within a turn or two of the event loop; after CLIENT_ERROR_GRACE_MS the client's error stands.
+      socket.on('error', (error) => void (clientError ??= error));
+      socket.once('close', () => {
+        if (clientError === undefined) return;
+        const error = clientError;
+        setTimeout(() => settle(failure(id, error, testcase, 'the client gave up and the server gave no verdict')), CLIENT_ERROR_GRACE_MS);
+      });
     });
   }
 }
@@ -253,7 +269,7 @@ function refusedSettings(id: string, side: 'server' | 'client', error: unknown):
 }
 
 /** Where lanes get their next case: undefined when there is none left. */
-export type CaseSource = () => Promise<LimboTestcase | undefined> | LimboTestcase | undefined;
+type CaseSource = () => Promise<LimboTestcase | undefined> | LimboTestcase | undefined;
 
 /**
  * Run the cases `next` hands out over `jobs` lanes in this process, reporting each result as it comes; every lane's

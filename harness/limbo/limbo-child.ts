@@ -20,6 +20,12 @@ async function helper(): Promise<void> {
       else if (message.kind === 'case') waiting.shift()?.(message.testcase ?? undefined);
     });
   });
+  // A parent that dies without stopping this helper (SIGKILL, a crash) closes the channel: no case will come, and the
+  // lanes' servers would otherwise keep this process alive.
+  let finished = false;
+  process.on('disconnect', () => {
+    if (!finished) process.exit(1);
+  });
   const { jobs, timeoutMs, own } = await started;
   // Answers come in the order asked (one channel), so the first waiting lane gets the first answer.
   const next = () =>
@@ -28,6 +34,7 @@ async function helper(): Promise<void> {
       send({ kind: 'want' });
     });
   await runLanes(own, next, jobs, timeoutMs, (result) => send({ kind: 'result', result }));
+  finished = true;
   process.disconnect();
 }
 

@@ -110,6 +110,8 @@ function checkTestcase(value: unknown, index: number): asserts value is LimboTes
     if (typeof value.validation_time !== 'string' || Number.isNaN(Date.parse(value.validation_time)))
       fail('validation_time', 'is not an ISO 8601 time or null');
   }
+  // Required by the schema, and without it the client would fall back to Node's default roots.
+  if (!Array.isArray(value.trusted_certs)) fail('trusted_certs', 'is missing (a list of PEM strings, the trust anchors)');
   for (const field of ['trusted_certs', 'untrusted_intermediates', 'crls', 'signature_algorithms', 'key_usage', 'extended_key_usage']) {
     const list = value[field] ?? [];
     if (!Array.isArray(list) || !list.every((item) => typeof item === 'string')) fail(field, 'is not a list of strings');

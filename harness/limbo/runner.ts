@@ -48,11 +48,12 @@ export interface RunReport {
 export const DEFAULT_JOBS = 4;
 
 /**
- * Fewer cases than this run in this process alone: a helper takes ~0.4 s to start (Node and tsx) and a case 3–8 ms,
+ * Fewer cases than this run in this process alone: a helper takes ~0.4 s to start (Node, and tsx in a checkout of the
+ * repository) and a case 3–8 ms,
  * so a smaller suite is over before a helper could take a share (measured on 41 cases: 160 cases/s alone, 130 with
  * a helper that was spawned and stopped unused).
  */
-export const HELPER_MIN_CASES = 100;
+const HELPER_MIN_CASES = 100;
 
 /** The lanes' own server certificate (lanes.ts OwnCertificate), minted once per run in the parent. */
 const ownCertificate = once(async (): Promise<OwnCertificate> => {
@@ -60,7 +61,7 @@ const ownCertificate = once(async (): Promise<OwnCertificate> => {
   return { key: credential.keyPem, cert: credential.certPem };
 });
 
-export function defaultHelpers(): number {
+function defaultHelpers(): number {
   return Math.min(3, availableParallelism() - 1);
 }
 
@@ -100,9 +101,15 @@ export async function runLimbo(testcases: readonly LimboTestcase[], options: Run
   const groups = [...timed.entries()];
   const faketime = options.faketime;
   if (faketime !== undefined) {
-    await eachConcurrently(groups, Math.min(jobs, groups.length), async ([at, group]) => {
-      for (const result of await runUnderFaketime(faketime, own, at, group, timeoutMs)) results.set(result.id, result);
-    });
+    const running = new Set<ChildProcess>();
+    try {
+      await eachConcurrently(groups, Math.min(jobs, groups.length), async ([at, group]) => {
+        for (const result of await runUnderFaketime(faketime, own, at, group, timeoutMs, running)) results.set(result.id, result);
+      });
+    } finally {
+      // One group failed: the others' children are not waited for.
+      for (const child of running) killGroup(child);
+    }
   }
   const faketimeSeconds = (performance.now() - faketimeStarted) / 1000;
 
@@ -170,10 +177,16 @@ async function runShared(
     child.send({ kind: 'start', jobs, timeoutMs, own } satisfies HelperMessage, () => undefined);
     children.push(entry);
   }
+  let failed = false;
   try {
     if (testcases.length > 0) await runLanes(own, take, Math.min(jobs, testcases.length), timeoutMs, record);
+  } catch (error) {
+    // This process's lanes broke (e.g. no server could listen): the run has no result, so the helpers stop too.
+    failed = true;
+    index = queue.length;
+    throw error;
   } finally {
-    for (const entry of children) if (entry.taken === 0) entry.child.kill();
+    for (const entry of children) if (failed || entry.taken === 0) entry.child.kill();
     await Promise.allSettled(children.map((entry) => entry.exited));
   }
   await Promise.all(children.map((entry) => entry.exited));
@@ -203,6 +216,7 @@ async function runUnderFaketime(
   at: string,
   testcases: LimboTestcase[],
   timeoutMs: number,
+  running: Set<ChildProcess>,
 ): Promise<TestcaseResult[]> {
   const request: ChildRequest = { at, testcases, timeoutMs, own };
   const child = spawn(faketime, ['-f', at, process.execPath, ...nodeModuleArgs(import.meta.url, './limbo-child')], {
@@ -210,6 +224,8 @@ async function runUnderFaketime(
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
   });
+  running.add(child);
+  child.once('close', () => running.delete(child));
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
@@ -220,7 +236,7 @@ async function runUnderFaketime(
   let overstayed = false;
   const timer = setTimeout(() => {
     overstayed = true;
-    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    killGroup(child);
   }, budgetMs);
   const exitCode = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
@@ -237,6 +253,15 @@ async function runUnderFaketime(
     throw new Error(`the faketime child for ${at} exited with ${exitCode}: ${Buffer.concat(stderr).toString('utf8').trim()}`);
   }
   return (JSON.parse(Buffer.concat(stdout).toString('utf8')) as { results: TestcaseResult[] }).results;
+}
+
+/** Kill a detached child's whole process group (faketime runs Node as its child); one already gone is fine. */
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // the group has exited already
+  }
 }
 
 function weight(testcase: LimboTestcase): number {

@@ -104,7 +104,7 @@ let endpointCount = 0;
 
 type Testcontainers = typeof import('testcontainers');
 /** 12.0.1 is the version tested on every supported line; 12.0.2–12.0.4 crash on import under Node 20. */
-export const TESTCONTAINERS_MISSING = 'testcontainers is not installed: npm i -D testcontainers@12.0.1';
+const TESTCONTAINERS_MISSING = 'testcontainers is not installed: npm i -D testcontainers@12.0.1';
 type Runtime = { testcontainers: Testcontainers; image: ContainerImage } | { unavailable: string };
 
 const running = new Set<string>();

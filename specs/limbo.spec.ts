@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { certificate, revocationList, type Credential } from '../certs/index.ts';
 import { resolveScenario } from '../harness/catalog/evaluate.ts';
-import { RUNNING, SCENARIOS, describeMessage, type NodeResult } from '../harness/index.ts';
-import { exportLimbo } from '../harness/limbo/export.ts';
+import { RUNNING, SCENARIOS, describeMessage, scenarioMaterial, type NodeResult, type Scenario } from '../harness/index.ts';
+import { exportLimbo, notPathValidation } from '../harness/limbo/export.ts';
 import type { LimboFile, LimboTestcase, TestcaseResult } from '../harness/limbo/model.ts';
 import { runLimbo } from '../harness/limbo/runner.ts';
 import { findExecutable } from '../harness/servers/child.ts';
@@ -49,7 +49,7 @@ describe('catalog --limbo and the limbo runner: the round trip', function () {
     results = new Map(report.results.map((r) => [r.id, r]));
   });
 
-  it(`exports ${exported.testcases.length} of ${SCENARIOS.length} scenarios: those whose server only presents a chain and whose client only trusts, names and checks CRLs`, async () => {
+  it(`catalog --limbo prints the export: version 1, ${exported.testcases.length} cases, each with the leaf's key and its trust anchors`, async () => {
     const { code, out } = await cli(['catalog', '--limbo']);
     expect(code).to.equal(0);
     const printed = JSON.parse(out) as LimboFile;
@@ -60,6 +60,32 @@ describe('catalog --limbo and the limbo runner: the round trip', function () {
       expect(testcase.peer_certificate_key, testcase.id).to.match(/^-----BEGIN PRIVATE KEY-----\n/);
       expect(testcase.trusted_certs.length, testcase.id).to.be.greaterThan(0);
     }
+  });
+
+  it('leaves out a scenario for what its declaration sets beyond a chain, trust, a name and CRLs, and keeps expired-leaf and revoked-leaf', async () => {
+    const reasons = await Promise.all(
+      ['alpn-mismatch', 'missing-client-cert', 'legacy-tls-server', 'certificate-pin-mismatch', 'node-tls-reject-unauthorized-0']
+        .concat(['no-sni-default-cert', 'private-ca-default-store', 'key-certificate-mismatch', 'expired-leaf', 'revoked-leaf'])
+        .map(async (id) => {
+          const scenario = SCENARIOS.find((s) => s.id === id) as Scenario;
+          return [id, notPathValidation(scenario, await scenarioMaterial(scenario)) ?? 'exported'];
+        }),
+    );
+    expect(Object.fromEntries(reasons)).to.deep.equal({
+      'alpn-mismatch': 'its server sets http2',
+      'missing-client-cert': 'its server sets clientAuth',
+      'legacy-tls-server': 'its server sets minVersion, maxVersion, ciphers',
+      'certificate-pin-mismatch': 'its client sets checkServerIdentity',
+      'node-tls-reject-unauthorized-0': 'its client sets env',
+      'no-sni-default-cert': 'its server sets sni',
+      'private-ca-default-store': "its client trusts Node's default store",
+      'key-certificate-mismatch': 'its server does not start',
+      'expired-leaf': 'exported',
+      'revoked-leaf': 'exported',
+    });
+    const ids = exported.testcases.map(scenarioIdOf);
+    expect(['expired-leaf', 'revoked-leaf'].every((id) => ids.includes(id))).to.equal(true);
+    expect(ids.includes('alpn-mismatch')).to.equal(false);
   });
 
   for (const testcase of exported.testcases) {

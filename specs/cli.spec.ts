@@ -1,36 +1,29 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { main } from '../harness/cli/main.ts';
 import type { Io } from '../harness/cli/io.ts';
 import { FAMILIES, RUNNING, SCENARIOS } from '../harness/index.ts';
 import { resolveScenario, type ResolvedCase } from '../harness/catalog/evaluate.ts';
+import { BIN, REPO, startBin, startCommand } from './support/cli.ts';
 
 // Node + tsx take ~0.5 s to start: launch the bin while the spec files load, so the start-up overlaps the suite.
-const bin = fileURLToPath(new URL('../bin/tls-harness.js', import.meta.url));
-const binHelp = promisify(execFile)(process.execPath, [bin, '--help'], { timeout: 20_000 });
+const binHelp = promisify(execFile)(process.execPath, [BIN, '--help'], { timeout: 20_000 });
 binHelp.catch(() => undefined); // reported by the test that awaits it, also when --grep leaves that test out
 const binPipedToEarlyClose = readFirstByteOnly(['catalog', '--json']);
 
-/** Start the bin, read one byte of its stdout, close the pipe; resolves with its exit code and stderr. */
-function readFirstByteOnly(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => void (stderr += chunk));
-    child.stdout.once('data', () => child.stdout.destroy());
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    });
-  });
+/** Start the bin, read one chunk of its stdout, close the pipe; resolves with its exit code and stderr. */
+async function readFirstByteOnly(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const run = startBin(args);
+  run.child.stdout?.once('data', () => run.child.stdout?.destroy());
+  const timer = setTimeout(() => run.stop(), 20_000);
+  const { code } = await run.exited;
+  clearTimeout(timer);
+  return { code, stderr: run.stderr() };
 }
 
 /** Run the CLI in-process and capture what it writes. */
@@ -149,19 +142,14 @@ describe('the tls-harness CLI', () => {
     this.timeout(40_000);
     const tmp = await mkdtemp(join(tmpdir(), 'tls-harness-pipe-'));
     try {
-      const child = spawn(process.execPath, [bin, 'serve', 'healthy', '--json'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, TMPDIR: tmp },
-      });
-      child.stdout.destroy(); // the read end closes before serve has written anything
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => void (stderr += chunk));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+      const serve = startCommand(process.execPath, [BIN, 'serve', 'healthy', '--json'], REPO, { ...process.env, TMPDIR: tmp });
+      serve.child.stdout?.destroy(); // the read end closes before serve has written anything
+      const timer = setTimeout(() => serve.stop(), 30_000);
+      const { code } = await serve.exited;
       clearTimeout(timer);
       // (tsx keeps its own cache there, tsx-<uid>, in a checkout)
       const left = (await readdir(tmp)).filter((name) => name.startsWith('tls-harness-'));
-      expect({ code, stderr, left }).to.deep.equal({ code: 141, stderr: '', left: [] });
+      expect({ code, stderr: serve.stderr(), left }).to.deep.equal({ code: 141, stderr: '', left: [] });
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }

@@ -2,11 +2,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { certificate, revocationList, type Credential } from '../certs/index.ts';
+import { certificate, pki as recipes, revocationList, type Credential } from '../certs/index.ts';
 import { resolveScenario } from '../harness/catalog/evaluate.ts';
 import { RUNNING, SCENARIOS, describeMessage, scenarioMaterial, type NodeResult, type Scenario } from '../harness/index.ts';
 import { exportLimbo, notPathValidation } from '../harness/limbo/export.ts';
-import type { LimboFile, LimboTestcase, TestcaseResult } from '../harness/limbo/model.ts';
+import { limboTestcase, type LimboFile, type LimboTestcase, type TestcaseResult } from '../harness/limbo/model.ts';
 import { runLimbo } from '../harness/limbo/runner.ts';
 import { findExecutable } from '../harness/servers/child.ts';
 import { cli } from './support/cli.ts';
@@ -134,9 +134,8 @@ interface Pki {
 }
 
 async function mint(): Promise<Pki> {
-  const root = await certificate('limbo spec root').ca().validDays(-1, 365).build();
-  const otherRoot = await certificate('limbo spec other root').ca().validDays(-1, 365).build();
-  const intermediate = await certificate('limbo spec intermediate').ca({ pathLength: 0 }).validDays(-1, 365).issuedBy(root).build();
+  // The catalog's own root and intermediate (memoized recipes), and the root no catalog client trusts.
+  const [root, otherRoot, intermediate] = await Promise.all([recipes.rootCa(), recipes.untrustedRootCa(), recipes.intermediateCa()]);
   const dnsLeaf = await certificate('example.test').serverAuth().dns('example.test').issuedBy(intermediate).build();
   const ipLeaf = await certificate('192.0.2.1').serverAuth().ip('192.0.2.1').issuedBy(intermediate).build();
   const clientLeaf = await certificate('limbo client').clientAuth().issuedBy(intermediate).build();
@@ -160,25 +159,17 @@ const pki = await mint();
 
 /** A SERVER case: `leaf` sent with the intermediate to a client that trusts the root and expects example.test. */
 function limboCase(id: string, leaf: Credential, overrides: Partial<LimboTestcase> = {}): LimboTestcase {
-  return {
+  return limboTestcase({
     id,
-    description: id,
     validation_kind: 'SERVER',
     trusted_certs: [pki.root.certPem],
     untrusted_intermediates: [pki.intermediate.certPem],
     peer_certificate: leaf.certPem,
     peer_certificate_key: leaf.keyPem,
-    validation_time: null,
-    signature_algorithms: [],
-    key_usage: [],
-    extended_key_usage: [],
     expected_result: 'SUCCESS',
     expected_peer_name: { kind: 'DNS', value: 'example.test' },
-    expected_peer_names: [],
-    max_chain_depth: null,
-    crls: [],
     ...overrides,
-  };
+  });
 }
 
 const clientCase = (id: string, leaf: Credential, overrides: Partial<LimboTestcase> = {}) =>

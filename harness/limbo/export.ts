@@ -2,7 +2,7 @@ import { DEFAULT_SERVERNAME, HOST, scenarioMaterial } from '../endpoint.ts';
 import { clientNeeds, serverNeeds } from '../features.ts';
 import type { ClientOptions } from '../probes/options.ts';
 import type { Scenario, ScenarioMaterial, ServerRecipe } from '../scenario.ts';
-import type { LimboFile, LimboTestcase, PeerName } from './model.ts';
+import { limboTestcase, type LimboFile, type LimboTestcase, type PeerName } from './model.ts';
 
 /**
  * The catalog as an x509-limbo suite: every scenario that is a pure path-validation question, as one limbo test case.
@@ -51,7 +51,8 @@ export function limboCase(scenario: Scenario, material: ScenarioMaterial): Limbo
   // The name the scenario's client asks for: `localhost` unless set; set to undefined it connects by IP literal.
   const servername = 'servername' in client ? client.servername : DEFAULT_SERVERNAME;
   const peer: PeerName = servername === undefined ? { kind: 'IP', value: HOST } : { kind: 'DNS', value: servername };
-  return {
+  // No validation_time: the PKI is minted relative to the current clock, so the case holds now, as the catalog does.
+  return limboTestcase({
     id: limboId(scenario),
     conflicts_with: [],
     features: [],
@@ -62,17 +63,10 @@ export function limboCase(scenario: Scenario, material: ScenarioMaterial): Limbo
     untrusted_intermediates: intermediates.map((credential) => credential.certPem),
     peer_certificate: leaf.certPem,
     peer_certificate_key: leaf.keyPem,
-    // Minted relative to the current clock: the case holds now, as the catalog does.
-    validation_time: null,
-    signature_algorithms: [],
-    key_usage: [],
-    extended_key_usage: [],
     expected_result: scenario.expect === 'accept' ? 'SUCCESS' : 'FAILURE',
     expected_peer_name: peer,
-    expected_peer_names: [],
-    max_chain_depth: null,
     crls: client.crl ?? [],
-  };
+  });
 }
 
 /** The scenarios (in the order given) that are path-validation questions, as a limbo file. */

@@ -61,6 +61,29 @@ export interface LimboResults {
   results: TestcaseResult[];
 }
 
+/**
+ * A test case from the fields that make it, with the schema's defaults for the rest: nothing beyond the chain, the
+ * trust anchors and the name is asked (no time, key usage, EKU, signature algorithms, depth limit or CRLs).
+ */
+export function limboTestcase(
+  fields: Pick<LimboTestcase, 'id' | 'validation_kind' | 'trusted_certs' | 'peer_certificate' | 'expected_result'> & Partial<LimboTestcase>,
+): LimboTestcase {
+  return {
+    description: fields.id,
+    untrusted_intermediates: [],
+    peer_certificate_key: null,
+    validation_time: null,
+    signature_algorithms: [],
+    key_usage: [],
+    extended_key_usage: [],
+    expected_peer_name: null,
+    expected_peer_names: [],
+    max_chain_depth: null,
+    crls: [],
+    ...fields,
+  };
+}
+
 /** The harness name for this Node: its version and the OpenSSL it is built with. */
 export function harnessName(): string {
   return `node-${process.version}-openssl-${process.versions.openssl}`;
